@@ -1,0 +1,43 @@
+# Convenience front end over CMake. `make` builds build/labtape;
+# `make check` installs what is missing, builds and runs every test;
+# `make run` installs what is missing, builds and starts the main job.
+
+BUILD  ?= build
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+all: $(BUILD)/Makefile
+	@cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD)/Makefile:
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+deps:
+	@scripts/install-deps
+
+check: deps all
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+run: deps all
+	@$(BUILD)/labtape --help
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize:
+	@cmake -S . -B build-asan -DLABTAPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer targets (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@CC=clang cmake -S . -B build-fuzz -DLABTAPE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
+	@cmake --build build-fuzz -j $(JOBS)
+	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
+
+bench: all
+	@$(BUILD)/bench/ingest
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz
+
+.PHONY: all deps check run sanitize fuzz bench clean

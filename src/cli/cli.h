@@ -1,0 +1,80 @@
+#ifndef LABTAPE_CLI_H
+#define LABTAPE_CLI_H
+
+/*
+ * Shared by the subcommands: opening and unlocking the vault, reading
+ * passphrases, printing errors the same way everywhere.
+ *
+ * Exit statuses: 0 success, 1 failure (an error was printed), 2 usage.
+ */
+
+#include <getopt.h>
+
+#include "buf.h"
+#include "vault.h"
+
+#define EXIT_USAGE 2
+
+/* Options every vault command takes; the getopt_long codes below. */
+enum {
+	OPT_VAULT = 1000,
+	OPT_PASSFILE,
+	OPT_HELP = 'h',
+};
+#define CLI_COMMON_OPTIONS                                                     \
+	{ "vault", required_argument, NULL, OPT_VAULT },                       \
+	{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },          \
+	{ "help", no_argument, NULL, OPT_HELP }
+
+struct cli {
+	const char *cmd;	/* the subcommand, for messages */
+	const char *usage;	/* its --help text */
+	const char *vault;	/* --vault DIR */
+	const char *passfile;	/* --passphrase-file FILE */
+};
+
+/*
+ * Handles a common option or a getopt error. Returns -1 if c was one of
+ * them and parsing should go on, or an exit status (0 after --help, 2 on
+ * an unknown option) when the command should return it.
+ */
+int cli_common_opt(struct cli *c, int opt);
+
+/* "labtape: <message>" on stderr; returns 1. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "labtape CMD: <message>" and a pointer to --help; returns 2. */
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Opens the vault (--vault, $LABTAPE_VAULT or the default). On failure
+ * prints why and returns 1. */
+int cli_open_vault(struct cli *c, struct vault **v);
+/* Opens the vault and unlocks it with the passphrase. */
+int cli_open_unlocked(struct cli *c, struct vault **v);
+
+/*
+ * Reads a passphrase into out: from file if given (its first line), else
+ * from the environment variable env if set, else from the terminal
+ * (twice when confirm). Errors are printed; returns 0 or 1.
+ * Wipe out with cli_wipe() when done.
+ */
+int cli_passphrase(const char *file, const char *env, const char *prompt,
+		   int confirm, struct buf *out);
+void cli_wipe(struct buf *b);
+
+/* The KDF preset from --kdf NAME or $LABTAPE_KDF; prints errors. */
+int cli_kdf(const char *name, enum vault_kdf *out);
+
+/* A human size: "1.5 MiB". */
+void cli_human_bytes(uint64_t n, char *out, size_t size);
+
+int cmd_init(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
+int cmd_append(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_reindex(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_kinds(int argc, char **argv);
+
+#endif

@@ -1,0 +1,234 @@
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "banned.h"
+
+/* Fault injection: bytes this process may still write, or -1 (no limit). */
+static long long fault_budget = -2;
+
+static int fault_check(size_t n)
+{
+	if (fault_budget == -2) {
+		const char *s = getenv("LABTAPE_FAULT_ENOSPC");
+		fault_budget = s && *s ? strtoll(s, NULL, 10) : -1;
+	}
+	if (fault_budget < 0)
+		return 0;
+	if ((long long)n > fault_budget) {
+		fault_budget = 0;
+		errno = ENOSPC;
+		return -1;
+	}
+	fault_budget -= (long long)n;
+	return 0;
+}
+
+int lt_write_all(int fd, const void *data, size_t n, const char *what)
+{
+	const char *p = data;
+
+	if (fault_check(n))
+		return lt_error_errno(LT_EIO, "cannot write %s", what);
+	while (n) {
+		ssize_t r = write(fd, p, n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return lt_error_errno(LT_EIO, "cannot write %s", what);
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int lt_pwrite_all(int fd, const void *data, size_t n, off_t off,
+		  const char *what)
+{
+	const char *p = data;
+
+	if (fault_check(n))
+		return lt_error_errno(LT_EIO, "cannot write %s", what);
+	while (n) {
+		ssize_t r = pwrite(fd, p, n, off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return lt_error_errno(LT_EIO, "cannot write %s", what);
+		}
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+int lt_pread_all(int fd, void *data, size_t n, off_t off, const char *what)
+{
+	char *p = data;
+
+	while (n) {
+		ssize_t r = pread(fd, p, n, off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return lt_error_errno(LT_EIO, "cannot read %s", what);
+		}
+		if (r == 0)
+			return lt_error(LT_ECORRUPT,
+					"%s ends early at offset %lld", what,
+					(long long)off);
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+int lt_fsync(int fd, const char *what)
+{
+	while (fdatasync(fd) < 0) {
+		if (errno != EINTR)
+			return lt_error_errno(LT_EIO, "cannot sync %s", what);
+	}
+	return 0;
+}
+
+int lt_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return lt_error_errno(LT_EIO, "cannot open directory '%s'", dir);
+	while (fsync(fd) < 0) {
+		if (errno != EINTR) {
+			r = lt_error_errno(LT_EIO, "cannot sync directory '%s'", dir);
+			break;
+		}
+	}
+	close(fd);
+	return r;
+}
+
+int lt_read_file(const char *path, size_t max, struct buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return lt_error_errno(errno == ENOENT ? LT_ENOENT : LT_EIO,
+				      "cannot open '%s'", path);
+	for (;;) {
+		if (out->len >= max) {
+			r = lt_error(LT_ETOOBIG, "'%s' is larger than %zu bytes",
+				     path, max);
+			break;
+		}
+		if ((r = buf_grow(out, 8192)) < 0)
+			break;
+		/* Read at most one byte past max, to tell "too big" apart. */
+		size_t room = out->alloc - out->len - 1;
+		if (room > max - out->len + 1)
+			room = max - out->len + 1;
+		ssize_t n = read(fd, out->data + out->len, room);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = lt_error_errno(LT_EIO, "cannot read '%s'", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		buf_setlen(out, out->len + (size_t)n);
+	}
+	close(fd);
+	return r;
+}
+
+void lt_dirname(const char *path, struct buf *out)
+{
+	const char *slash = strrchr(path, '/');
+
+	buf_reset(out);
+	if (!slash)
+		buf_addstr(out, ".");
+	else if (slash == path)
+		buf_addstr(out, "/");
+	else
+		buf_add(out, path, (size_t)(slash - path));
+}
+
+int lt_write_file_atomic(const char *path, const void *data, size_t n,
+			 mode_t mode, int excl)
+{
+	struct buf tmp = BUF_INIT, dir = BUF_INIT;
+	int fd, r;
+
+	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		r = lt_error_errno(LT_EIO, "cannot create '%s'", tmp.data);
+		goto out;
+	}
+	r = lt_write_all(fd, data, n, tmp.data);
+	if (!r)
+		r = lt_fsync(fd, tmp.data);
+	if (close(fd) < 0 && !r)
+		r = lt_error_errno(LT_EIO, "cannot close '%s'", tmp.data);
+	if (r)
+		goto fail;
+	if (excl) {
+		/* link() fails if path exists: no window where it is replaced. */
+		if (link(tmp.data, path) < 0) {
+			r = lt_error_errno(errno == EEXIST ? LT_EEXIST : LT_EIO,
+					   "cannot create '%s'", path);
+			goto fail;
+		}
+		unlink(tmp.data);
+	} else if (rename(tmp.data, path) < 0) {
+		r = lt_error_errno(LT_EIO, "cannot replace '%s'", path);
+		goto fail;
+	}
+	lt_dirname(path, &dir);
+	r = lt_fsync_dir(dir.data);
+	goto out;
+fail:
+	unlink(tmp.data);
+out:
+	buf_release(&tmp);
+	buf_release(&dir);
+	return r;
+}
+
+int lt_mkdirs(const char *path, mode_t mode)
+{
+	struct buf p = BUF_INIT;
+	int r = 0;
+
+	buf_addstr(&p, path);
+	for (char *s = p.data + 1; ; s++) {
+		char c = *s;
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p.data, mode) < 0 && errno != EEXIST) {
+			r = lt_error_errno(LT_EIO, "cannot create directory '%s'",
+					   p.data);
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	buf_release(&p);
+	return r;
+}

@@ -1,0 +1,47 @@
+#ifndef LABTAPE_FILEIO_H
+#define LABTAPE_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/*
+ * File I/O that retries on EINTR and short transfers and reports failures
+ * through lt_error(). All of the vault's writes go through lt_write_all()
+ * and lt_pwrite_all(), which is where tests inject a full disk:
+ *
+ *   LABTAPE_FAULT_ENOSPC=N   every write after the first N bytes written by
+ *                            this process fails with ENOSPC.
+ */
+
+int lt_write_all(int fd, const void *data, size_t n, const char *what);
+int lt_pwrite_all(int fd, const void *data, size_t n, off_t off,
+		  const char *what);
+/* Reads exactly n bytes at off; LT_ECORRUPT if the file is shorter. */
+int lt_pread_all(int fd, void *data, size_t n, off_t off, const char *what);
+
+/* fdatasync(fd), or fsync() of a directory by path. */
+int lt_fsync(int fd, const char *what);
+int lt_fsync_dir(const char *dir);
+
+/* Reads a whole file (at most max bytes) into out. */
+int lt_read_file(const char *path, size_t max, struct buf *out);
+
+/*
+ * Replaces path with data durably: writes a temporary file beside it, syncs
+ * it, renames it over path and syncs the directory. Readers see the old or
+ * the new content, never a mix. With excl, fails with LT_EEXIST rather
+ * than replace an existing file.
+ */
+int lt_write_file_atomic(const char *path, const void *data, size_t n,
+			 mode_t mode, int excl);
+
+/* mkdir -p with mode for what it creates. */
+int lt_mkdirs(const char *path, mode_t mode);
+
+/* The directory part of path, in out. */
+void lt_dirname(const char *path, struct buf *out);
+
+#endif

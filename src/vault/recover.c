@@ -1,0 +1,351 @@
+/*
+ * Scanning segments and recovering from writers that died.
+ *
+ * A writer that dies (kill -9, power cut) leaves its segment unsealed,
+ * perhaps with committed frames the index does not know yet (it died
+ * between the sync and the index transaction) and perhaps with a torn or
+ * uncommitted tail. Recovery, run whenever a vault is opened, finds such
+ * segments (unsealed in the index, and lockable, so their writer is gone),
+ * cuts each back to its last commit frame, indexes what that commit
+ * covered, and marks it sealed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "xalloc.h"
+#include "vault-int.h"
+#include "banned.h"
+
+struct pend {
+	int64_t off;
+	uint64_t len;
+};
+
+/* Reads and checks the frame at off: 0, or LT_ECORRUPT for a torn or bad
+ * frame (message set), or another error for a failed read. */
+static int read_frame(int fd, const char *path, int64_t off, int64_t size,
+		      struct buf *f, struct frame_header *h)
+{
+	size_t need = FRAME_FIXED;
+	int r;
+
+	buf_reset(f);
+	for (;;) {
+		if (off + (int64_t)need > size)
+			return lt_error(LT_ECORRUPT, "torn frame at the end");
+		buf_grow(f, need);
+		if ((r = lt_pread_all(fd, f->data, need, off, path)))
+			return r;
+		buf_setlen(f, need);
+		r = frame_parse_header((const uint8_t *)f->data, f->len, h, &need);
+		if (r != LT_ETOOBIG)
+			break;
+	}
+	if (r)
+		return r;
+	if (frame_len(h) > (uint64_t)(size - off))
+		return lt_error(LT_ECORRUPT, "torn frame at the end");
+	need = (size_t)frame_len(h);
+	buf_grow(f, need);
+	if ((r = lt_pread_all(fd, f->data, need, off, path)))
+		return r;
+	buf_setlen(f, need);
+	h->kinds = (const uint8_t *)f->data + FRAME_FIXED;
+	return frame_check_trailer((const uint8_t *)f->data, h);
+}
+
+/* Salvage: the offset of the next intact frame after off, or -1. */
+static int64_t resync(int fd, const char *path, int64_t off, int64_t size,
+		      struct buf *f, struct frame_header *h)
+{
+	uint8_t chunk[65536];
+
+	for (int64_t pos = off + 1; pos + FRAME_FIXED <= size;) {
+		ssize_t n = pread(fd, chunk, sizeof(chunk), pos);
+		if (n < 4)
+			return -1;
+		for (ssize_t i = 0; i + 4 <= n; i++) {
+			if (memcmp(chunk + i, FRAME_MAGIC, 4) != 0)
+				continue;
+			if (read_frame(fd, path, pos + i, size, f, h) == 0)
+				return pos + i;
+		}
+		pos += n - 3;
+	}
+	return -1;
+}
+
+int seg_scan(int fd, const char *path, int64_t start, uint64_t first_frame,
+	     int salvage, vault_report_fn *report, void *rctx,
+	     seg_frame_fn *fn, void *ctx, struct seg_scan *out)
+{
+	struct frame_header h;
+	struct buf f = BUF_INIT;
+	struct pend *pend = NULL;
+	size_t npend = 0, pend_alloc = 0;
+	int64_t off = start, size;
+	uint64_t frame_no = first_frame;
+	int r = 0, damaged_since_commit = 0;
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	out->end = start;
+	out->next = first_frame;
+	if (fstat(fd, &st) < 0)
+		return lt_error_errno(LT_EIO, "cannot stat '%s'", path);
+	size = st.st_size;
+
+	while (off < size) {
+		r = read_frame(fd, path, off, size, &f, &h);
+		if (r == 0 && h.frame_no != frame_no)
+			r = lt_error(LT_ECORRUPT, "frame number %llu where %llu "
+				     "was expected",
+				     (unsigned long long)h.frame_no,
+				     (unsigned long long)frame_no);
+		if (r == 0 && out->sealed)
+			r = lt_error(LT_ECORRUPT, "frames after the seal");
+		if (r == LT_ECORRUPT) {
+			int64_t next;
+			if (!salvage) {
+				out->stop = r;
+				r = 0;
+				break;
+			}
+			if (report) {
+				struct buf m = BUF_INIT;
+				buf_addf(&m, "segment %s: offset %lld: %s", path,
+					 (long long)off, lt_errmsg());
+				report(rctx, 1, m.data);
+				buf_release(&m);
+			}
+			out->damaged++;
+			damaged_since_commit = 1;
+			next = resync(fd, path, off, size, &f, &h);
+			if (next < 0) {
+				out->stop = LT_ECORRUPT;
+				r = 0;
+				break;
+			}
+			off = next;
+			frame_no = h.frame_no;
+			out->sealed = 0;
+			r = 0;
+		}
+		if (r)
+			break;
+		if (h.type == FRAME_DATA) {
+			XGROW(pend, npend + 1, pend_alloc);
+			pend[npend].off = off;
+			pend[npend].len = frame_len(&h);
+			npend++;
+		} else {
+			if (h.nrec != npend && !damaged_since_commit) {
+				r = lt_error(LT_ECORRUPT, "commit frame covers %u "
+					     "frames, %zu precede it", h.nrec,
+					     npend);
+				if (!salvage) {
+					out->stop = r;
+					r = 0;
+					break;
+				}
+				if (report) {
+					struct buf m = BUF_INIT;
+					buf_addf(&m, "segment %s: offset %lld: %s",
+						 path, (long long)off, lt_errmsg());
+					report(rctx, 1, m.data);
+					buf_release(&m);
+				}
+				out->damaged++;
+				r = 0;
+			}
+			/* The commit makes the frames before it visible. */
+			struct buf cf = BUF_INIT;
+			struct frame_header ch = h;
+			buf_add(&cf, f.data, f.len);
+			ch.kinds = (const uint8_t *)cf.data + FRAME_FIXED;
+			for (size_t i = 0; i < npend && !r; i++) {
+				struct frame_header dh;
+				if ((r = read_frame(fd, path, pend[i].off, size, &f,
+						    &dh)) == 0)
+					r = fn ? fn(ctx, pend[i].off, &dh,
+						    (const uint8_t *)f.data) : 0;
+			}
+			if (!r && fn)
+				r = fn(ctx, off, &ch, (const uint8_t *)cf.data);
+			buf_release(&cf);
+			if (r)
+				break;
+			npend = 0;
+			damaged_since_commit = 0;
+			out->end = off + (int64_t)frame_len(&h);
+			out->next = h.frame_no + 1;
+			if (h.flags & FRAME_FLAG_SEAL)
+				out->sealed = 1;
+		}
+		off += (int64_t)frame_len(&h);
+		frame_no = h.frame_no + 1;
+	}
+	free(pend);
+	buf_release(&f);
+	return r;
+}
+
+/* ---- the vault lock ------------------------------------------------ */
+
+int vault_lock_exclusive(struct vault *v)
+{
+	if (flock(v->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return lt_error(LT_EBUSY,
+					"vault '%s' is in use by another labtape "
+					"process (stop the recorder and other "
+					"commands, then try again)", v->dir);
+		return lt_error_errno(LT_EIO, "cannot lock vault '%s'", v->dir);
+	}
+	return 0;
+}
+
+void vault_lock_shared(struct vault *v)
+{
+	flock(v->lock_fd, LOCK_SH);
+}
+
+/* ---- recovery ------------------------------------------------------ */
+
+int blockset_collect(void *ctx, int64_t off, const struct frame_header *h,
+		      const uint8_t *frame)
+{
+	struct blockset *c = ctx;
+	struct rblock *rb;
+
+	if (h->type != FRAME_DATA)
+		return 0;
+	XGROW(c->blocks, c->n + 1, c->alloc);
+	rb = &c->blocks[c->n++];
+	rb->b.frame_no = h->frame_no;
+	rb->b.offset = off;
+	rb->b.length = (uint32_t)frame_len(h);
+	rb->b.t_min = h->t_min;
+	rb->b.t_max = h->t_max;
+	rb->b.nrec = h->nrec;
+	rb->b.plain_len = h->plain_len;
+	buf_init(&rb->hdr, 0);
+	buf_add(&rb->hdr, frame, h->hlen);
+	return 0;
+}
+
+void blockset_release(struct blockset *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		buf_release(&c->blocks[i].hdr);
+	free(c->blocks);
+	memset(c, 0, sizeof(*c));
+}
+
+int idx_add_blockset(struct vault *v, int64_t seg_rowid, struct blockset *c)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < c->n && !r; i++) {
+		struct frame_header h;
+		size_t need;
+		r = frame_parse_header((const uint8_t *)c->blocks[i].hdr.data,
+				       c->blocks[i].hdr.len, &h, &need);
+		if (!r)
+			r = idx_add_block(v, seg_rowid, &c->blocks[i].b, &h);
+	}
+	return r;
+}
+
+static int recover_segment(struct vault *v, struct idx_segment *s)
+{
+	struct buf path = BUF_INIT;
+	struct blockset c = { 0 };
+	struct seg_scan sc;
+	struct stat st;
+	int fd, r = 0;
+
+	vault_seg_path(v, s->day, s->seg_id, &path);
+	fd = open(path.data, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		/* Missing segment: verify reports it; nothing to recover. */
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		goto out;	/* its writer is alive */
+	if ((r = seg_scan(fd, path.data, s->committed_end, s->next_frame, 0,
+			  NULL, NULL, blockset_collect, &c, &sc)))
+		goto out;
+	if (fstat(fd, &st) < 0) {
+		r = lt_error_errno(LT_EIO, "cannot stat '%s'", path.data);
+		goto out;
+	}
+	/* Cut the torn or uncommitted tail first, then index: a crash in
+	 * between leaves the segment unsealed and this runs again. */
+	if (st.st_size > sc.end) {
+		if (ftruncate(fd, sc.end) < 0) {
+			r = lt_error_errno(LT_EIO, "cannot cut the tail of '%s'",
+					   path.data);
+			goto out;
+		}
+		if ((r = lt_fsync(fd, path.data)))
+			goto out;
+	}
+	s->committed_end = sc.end;
+	s->next_frame = sc.next;
+	s->sealed = 1;
+	if ((r = idx_begin(v)))
+		goto out;
+	if ((r = idx_add_blockset(v, s->rowid, &c)) ||
+	    (r = idx_update_segment(v, s)) || (r = idx_commit(v)))
+		idx_rollback(v);
+out:
+	if (fd >= 0)
+		close(fd);
+	blockset_release(&c);
+	buf_release(&path);
+	return r;
+}
+
+int vault_recover(struct vault *v)
+{
+	struct idx_segment *segs = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = idx_prepare(v,
+			     "SELECT id, seg_id, key_id, day, created,"
+			     " committed_end, next_frame FROM segments"
+			     " WHERE sealed = 0",
+			     &st)))
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct idx_segment *s;
+		if (sqlite3_column_bytes(st, 1) != VAULT_ID_LEN ||
+		    sqlite3_column_bytes(st, 2) != VAULT_ID_LEN)
+			continue;
+		XGROW(segs, n + 1, alloc);
+		s = &segs[n++];
+		s->rowid = sqlite3_column_int64(st, 0);
+		memcpy(s->seg_id, sqlite3_column_blob(st, 1), VAULT_ID_LEN);
+		memcpy(s->key_id, sqlite3_column_blob(st, 2), VAULT_ID_LEN);
+		s->day = sqlite3_column_int(st, 3);
+		s->created = sqlite3_column_int64(st, 4);
+		s->committed_end = sqlite3_column_int64(st, 5);
+		s->next_frame = (uint64_t)sqlite3_column_int64(st, 6);
+		s->sealed = 0;
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n && !r; i++)
+		r = recover_segment(v, &segs[i]);
+	free(segs);
+	return r;
+}

@@ -1,0 +1,587 @@
+/*
+ * The tape writer: batches records into blocks, seals blocks into frames,
+ * appends them to segments it owns, and commits.
+ *
+ * NOTES ON THE DESIGN (the write-ordering rules of doc/format.md, as this
+ * file keeps them):
+ *
+ *  1. A writer only ever appends to segments it created, and holds an
+ *     exclusive flock on each for as long as it may write it. Recovery
+ *     (recover.c) touches only segments it can lock, i.e. whose writer is
+ *     gone.
+ *  2. A segment's key file is written and synced before the segment file
+ *     exists under its final name; the segment's header is synced, and its
+ *     directory entry too, before the index learns of the segment.
+ *  3. Data frames are written at the end of the segment and are not
+ *     visible to anyone until committed. A commit is: a commit frame after
+ *     the data frames, fdatasync() of the segment, and only then one index
+ *     transaction adding the blocks and moving the segment's committed_end.
+ *     So the index never points at a block that is not synced.
+ *  4. Any failure before the index transaction commits rolls the tape back:
+ *     each segment is truncated to its committed_end and the pending frames
+ *     are forgotten. The vault is then exactly as after the last commit.
+ *  5. Closing a tape writes a commit frame with the seal flag; a sealed
+ *     segment is never written again. A segment that never committed
+ *     anything is deleted with its key file instead.
+ *  6. Records in a block need not be in time order; the frame header holds
+ *     the block's least and greatest timestamp, which is what the index
+ *     and readers rely on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "bytes.h"
+#include "error.h"
+#include "fileio.h"
+#include "ltime.h"
+#include "xalloc.h"
+#include "vault-int.h"
+#include "banned.h"
+
+#define TAPE_ZSTD_LEVEL 1
+#define TAPE_SEGMENT_MAX (1LL << 30)	/* rotate segments past 1 GiB */
+#define TAPE_MAX_OPEN 64		/* open segments in autocommit mode */
+#define TAPE_MAX_OPEN_TXN 1024		/* open segments in one transaction */
+
+struct pending {
+	struct idx_block b;
+	size_t hdr_off;		/* of its frame header copy in hdrs */
+};
+
+struct tseg {
+	char *stream;
+	int32_t day;
+	uint8_t seg_id[VAULT_ID_LEN];
+	uint8_t key_id[VAULT_ID_LEN];
+	uint8_t *key;			/* sodium_malloc'd data key */
+	char *path;
+	int fd;
+	struct idx_segment idx;		/* as committed */
+	int64_t end;			/* bytes written, committed or not */
+	uint64_t next_frame;
+	uint64_t last_used;
+
+	/* The open block. */
+	struct buf block;
+	uint16_t kinds[FRAME_MAX_KINDS];	/* indexes into tape->kinds */
+	unsigned nkinds;
+	int64_t t_min, t_max, prev_t;
+	uint32_t nrec;
+
+	/* Frames written since the last commit. */
+	struct pending *pend;
+	size_t npend, pend_alloc;
+	struct buf hdrs;
+};
+
+struct tape {
+	struct vault *v;
+	struct tape_options opt;
+	struct tseg **segs;
+	size_t nsegs, segs_alloc;
+	char **kinds;			/* interned kind names */
+	size_t nkinds, kinds_alloc;
+	unsigned last_kind;
+	ZSTD_CCtx *cctx;
+	struct buf frame, scratch;
+	int64_t last_commit;		/* monotonic */
+	uint64_t count, clock;
+};
+
+static void tseg_free(struct tseg *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);	/* also drops the flock */
+	if (s->key)
+		sodium_free(s->key);
+	free(s->stream);
+	free(s->path);
+	free(s->pend);
+	buf_release(&s->block);
+	buf_release(&s->hdrs);
+	free(s);
+}
+
+int tape_open(struct tape **out, struct vault *v, const struct tape_options *opt)
+{
+	struct tape *t = xcalloc(1, sizeof(*t));
+	struct tape_options def = TAPE_OPTIONS_INIT;
+
+	t->v = v;
+	t->opt = opt ? *opt : def;
+	if (!t->opt.block_size)
+		t->opt.block_size = def.block_size;
+	if (t->opt.flush_interval_ns <= 0)
+		t->opt.flush_interval_ns = def.flush_interval_ns;
+	t->cctx = ZSTD_createCCtx();
+	if (!t->cctx) {
+		free(t);
+		return lt_error(LT_EIO, "cannot create a zstd context");
+	}
+	buf_init(&t->frame, 0);
+	buf_init(&t->scratch, 0);
+	t->last_commit = lt_mono_ns();
+	*out = t;
+	return 0;
+}
+
+uint64_t tape_count(const struct tape *t)
+{
+	return t->count;
+}
+
+static void tape_free(struct tape *t)
+{
+	for (size_t i = 0; i < t->nsegs; i++)
+		tseg_free(t->segs[i]);
+	for (size_t i = 0; i < t->nkinds; i++)
+		free(t->kinds[i]);
+	free(t->kinds);
+	free(t->segs);
+	ZSTD_freeCCtx(t->cctx);
+	buf_release(&t->frame);
+	buf_release(&t->scratch);
+	free(t);
+}
+
+/* Removes a segment that holds nothing committed, with its key file. */
+static void seg_discard(struct tape *t, struct tseg *s)
+{
+	struct buf kp = BUF_INIT;
+	sqlite3_stmt *st;
+
+	if (s->idx.rowid &&
+	    idx_prepare(t->v, "DELETE FROM segments WHERE id = ?", &st) == 0) {
+		sqlite3_bind_int64(st, 1, s->idx.rowid);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	unlink(s->path);
+	vault_key_path(t->v, s->day, s->key_id, &kp);
+	unlink(kp.data);
+	buf_release(&kp);
+}
+
+static int seg_create(struct tape *t, const char *stream, int32_t day,
+		      struct tseg **out)
+{
+	struct tseg *s = xcalloc(1, sizeof(*s));
+	struct seg_header h = { 0 };
+	struct buf path = BUF_INIT, tmp = BUF_INIT, dir = BUF_INIT;
+	uint8_t hdr[SEG_HEADER_LEN];
+	int r, key_written = 0;
+
+	s->fd = -1;
+	s->stream = xstrdup(stream);
+	s->day = day;
+	buf_init(&s->block, 0);
+	buf_init(&s->hdrs, 0);
+	randombytes_buf(s->seg_id, VAULT_ID_LEN);
+	randombytes_buf(s->key_id, VAULT_ID_LEN);
+	s->key = sodium_malloc(VAULT_KEY_LEN);
+	if (!s->key) {
+		r = lt_error(LT_EIO, "cannot allocate locked memory");
+		goto fail;
+	}
+	crypto_aead_xchacha20poly1305_ietf_keygen(s->key);
+
+	/* Rule 2: key file, then segment header, then the index. */
+	if ((r = keyfile_write(t->v, s->key_id, day, s->key, stream)))
+		goto fail;
+	key_written = 1;
+
+	vault_seg_path(t->v, day, s->seg_id, &path);
+	lt_dirname(path.data, &dir);
+	if ((r = lt_mkdirs(dir.data, 0700)))
+		goto fail;
+	buf_addf(&tmp, "%s.tmp", path.data);
+	s->fd = open(tmp.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->fd < 0) {
+		r = lt_error_errno(LT_EIO, "cannot create segment '%s'", tmp.data);
+		goto fail;
+	}
+	if (flock(s->fd, LOCK_EX | LOCK_NB) < 0) {
+		r = lt_error_errno(LT_EIO, "cannot lock segment '%s'", tmp.data);
+		goto fail;
+	}
+	h.version = VAULT_VERSION;
+	memcpy(h.seg_id, s->seg_id, VAULT_ID_LEN);
+	memcpy(h.key_id, s->key_id, VAULT_ID_LEN);
+	h.created = lt_now_ns();
+	h.day = day;
+	seg_header_encode(&h, hdr);
+	if ((r = lt_pwrite_all(s->fd, hdr, sizeof(hdr), 0, tmp.data)) ||
+	    (r = lt_fsync(s->fd, tmp.data)))
+		goto fail;
+	if (rename(tmp.data, path.data) < 0) {
+		r = lt_error_errno(LT_EIO, "cannot rename '%s'", tmp.data);
+		goto fail;
+	}
+	s->path = buf_detach(&path, NULL);
+	if ((r = lt_fsync_dir(dir.data)))
+		goto fail;
+
+	memcpy(s->idx.seg_id, s->seg_id, VAULT_ID_LEN);
+	memcpy(s->idx.key_id, s->key_id, VAULT_ID_LEN);
+	s->idx.day = day;
+	s->idx.created = h.created;
+	s->idx.committed_end = SEG_HEADER_LEN;
+	s->idx.next_frame = 0;
+	if ((r = idx_begin(t->v)))
+		goto fail;
+	if ((r = idx_add_segment(t->v, &s->idx)) || (r = idx_commit(t->v))) {
+		idx_rollback(t->v);
+		s->idx.rowid = 0;
+		goto fail;
+	}
+	s->end = SEG_HEADER_LEN;
+	*out = s;
+	goto out;
+fail:
+	if (s->path)
+		unlink(s->path);
+	else if (tmp.len)
+		unlink(tmp.data);
+	if (key_written) {
+		struct buf kp = BUF_INIT;
+		vault_key_path(t->v, day, s->key_id, &kp);
+		unlink(kp.data);
+		buf_release(&kp);
+	}
+	tseg_free(s);
+out:
+	buf_release(&path);
+	buf_release(&tmp);
+	buf_release(&dir);
+	return r;
+}
+
+/* Seals the open block of s into a frame and writes it (rule 3). */
+static int close_block(struct tape *t, struct tseg *s)
+{
+	struct frame_header h = { 0 };
+	const char *names[FRAME_MAX_KINDS];
+	struct pending *p;
+	int r;
+
+	if (!s->nrec)
+		return 0;
+	for (unsigned i = 0; i < s->nkinds; i++)
+		names[i] = t->kinds[s->kinds[i]];
+	h.frame_no = s->next_frame;
+	h.nrec = s->nrec;
+	h.nkinds = (uint16_t)s->nkinds;
+	h.t_min = s->t_min;
+	h.t_max = s->t_max;
+	buf_reset(&t->frame);
+	if ((r = frame_build_data(&h, names, s->seg_id,
+				  (const uint8_t *)s->block.data, s->block.len,
+				  s->key, t->cctx, TAPE_ZSTD_LEVEL, &t->scratch,
+				  &t->frame)))
+		return r;
+	if ((r = lt_pwrite_all(s->fd, t->frame.data, t->frame.len, s->end,
+			       s->path)))
+		return r;
+
+	XGROW(s->pend, s->npend + 1, s->pend_alloc);
+	p = &s->pend[s->npend++];
+	p->b.frame_no = s->next_frame;
+	p->b.offset = s->end;
+	p->b.length = (uint32_t)t->frame.len;
+	p->b.t_min = s->t_min;
+	p->b.t_max = s->t_max;
+	p->b.nrec = s->nrec;
+	p->b.plain_len = (uint32_t)s->block.len;
+	p->hdr_off = s->hdrs.len;
+	buf_add(&s->hdrs, t->frame.data, h.hlen);
+
+	s->end += (int64_t)t->frame.len;
+	s->next_frame++;
+	buf_reset(&s->block);
+	s->nkinds = 0;
+	s->nrec = 0;
+	return 0;
+}
+
+static int rollback_all(struct tape *t)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < t->nsegs; i++) {
+		struct tseg *s = t->segs[i];
+		buf_reset(&s->block);
+		s->nkinds = 0;
+		s->nrec = 0;
+		s->npend = 0;
+		buf_reset(&s->hdrs);
+		if (s->end != s->idx.committed_end &&
+		    ftruncate(s->fd, s->idx.committed_end) < 0 && !r)
+			r = lt_error_errno(LT_EIO, "cannot truncate '%s'", s->path);
+		s->end = s->idx.committed_end;
+		s->next_frame = s->idx.next_frame;
+	}
+	return r;
+}
+
+int tape_rollback(struct tape *t)
+{
+	return rollback_all(t);
+}
+
+/* Rule 3. seal: also seal every segment (tape_close). */
+static int commit(struct tape *t, int seal)
+{
+	struct vault *v = t->v;
+	int r = 0, any = 0;
+	size_t i, j;
+
+	for (i = 0; i < t->nsegs && !r; i++)
+		r = close_block(t, t->segs[i]);
+	for (i = 0; i < t->nsegs && !r; i++) {
+		struct tseg *s = t->segs[i];
+		if (!s->npend && !(seal && s->idx.committed_end > SEG_HEADER_LEN))
+			continue;
+		buf_reset(&t->frame);
+		frame_build_commit(s->seg_id, s->next_frame, (uint32_t)s->npend,
+				   seal, s->key, &t->frame);
+		r = lt_pwrite_all(s->fd, t->frame.data, t->frame.len, s->end,
+				  s->path);
+		if (r)
+			break;
+		s->end += (int64_t)t->frame.len;
+		s->next_frame++;
+		r = lt_fsync(s->fd, s->path);
+		any = 1;
+	}
+	if (r)
+		goto fail;
+	t->last_commit = lt_mono_ns();
+	if (!any)
+		return 0;
+
+	if ((r = idx_begin(v)))
+		goto fail;
+	for (i = 0; i < t->nsegs && !r; i++) {
+		struct tseg *s = t->segs[i];
+		struct idx_segment next = s->idx;
+		if (s->end == s->idx.committed_end)
+			continue;
+		for (j = 0; j < s->npend && !r; j++) {
+			struct frame_header h;
+			size_t need;
+			const uint8_t *hp = (const uint8_t *)s->hdrs.data +
+					    s->pend[j].hdr_off;
+			r = frame_parse_header(hp, s->hdrs.len - s->pend[j].hdr_off,
+					       &h, &need);
+			if (!r)
+				r = idx_add_block(v, s->idx.rowid, &s->pend[j].b, &h);
+		}
+		next.committed_end = s->end;
+		next.next_frame = s->next_frame;
+		next.sealed = seal;
+		if (!r)
+			r = idx_update_segment(v, &next);
+	}
+	if (r || (r = idx_commit(v))) {
+		idx_rollback(v);
+		goto fail;
+	}
+	for (i = 0; i < t->nsegs; i++) {
+		struct tseg *s = t->segs[i];
+		s->idx.committed_end = s->end;
+		s->idx.next_frame = s->next_frame;
+		s->idx.sealed = seal;
+		s->npend = 0;
+		buf_reset(&s->hdrs);
+	}
+	return 0;
+fail:
+	rollback_all(t);
+	return r;
+}
+
+int tape_commit(struct tape *t)
+{
+	return commit(t, 0);
+}
+
+/* Seals and forgets segment i (commits first), for rotation. */
+static int retire(struct tape *t, size_t i)
+{
+	struct tseg *s = t->segs[i];
+	int r;
+
+	if ((r = commit(t, 0)))
+		return r;
+	/* A seal-only commit of just this segment. */
+	{
+		struct tseg **all = t->segs;
+		size_t n = t->nsegs;
+		t->segs = &s;
+		t->nsegs = 1;
+		if (s->idx.committed_end > SEG_HEADER_LEN)
+			r = commit(t, 1);
+		else
+			seg_discard(t, s);
+		t->segs = all;
+		t->nsegs = n;
+	}
+	if (r)
+		return r;
+	tseg_free(s);
+	memmove(&t->segs[i], &t->segs[i + 1], (t->nsegs - i - 1) * sizeof(*t->segs));
+	t->nsegs--;
+	return 0;
+}
+
+int tape_tick(struct tape *t)
+{
+	if (!t->opt.autocommit ||
+	    lt_mono_ns() - t->last_commit < t->opt.flush_interval_ns)
+		return 0;
+	for (size_t i = 0; i < t->nsegs; i++) {
+		int r;
+		if (t->segs[i]->end + (int64_t)t->segs[i]->block.len >=
+		    TAPE_SEGMENT_MAX) {
+			if ((r = retire(t, i)))
+				return r;
+			i--;
+		}
+	}
+	return commit(t, 0);
+}
+
+static int find_seg(struct tape *t, const char *stream, int32_t day,
+		    struct tseg **out)
+{
+	size_t i, lru = 0;
+	int r;
+
+	for (i = 0; i < t->nsegs; i++) {
+		struct tseg *s = t->segs[i];
+		if (s->day == day && !strcmp(s->stream, stream)) {
+			s->last_used = ++t->clock;
+			*out = s;
+			return 0;
+		}
+		if (s->last_used < t->segs[lru]->last_used)
+			lru = i;
+	}
+	if (t->opt.autocommit && t->nsegs >= TAPE_MAX_OPEN) {
+		if ((r = retire(t, lru)))
+			return r;
+	} else if (t->nsegs >= TAPE_MAX_OPEN_TXN) {
+		return lt_error(LT_ETOOBIG,
+				"too many streams and days in one transaction "
+				"(%d); split the input", TAPE_MAX_OPEN_TXN);
+	}
+	if ((r = seg_create(t, stream, day, out)))
+		return r;
+	XGROW(t->segs, t->nsegs + 1, t->segs_alloc);
+	t->segs[t->nsegs++] = *out;
+	(*out)->last_used = ++t->clock;
+	return 0;
+}
+
+static unsigned intern_kind(struct tape *t, const char *kind)
+{
+	if (t->nkinds && !strcmp(t->kinds[t->last_kind], kind))
+		return t->last_kind;
+	for (size_t i = 0; i < t->nkinds; i++)
+		if (!strcmp(t->kinds[i], kind))
+			return t->last_kind = (unsigned)i;
+	XGROW(t->kinds, t->nkinds + 1, t->kinds_alloc);
+	t->kinds[t->nkinds] = xstrdup(kind);
+	return t->last_kind = (unsigned)t->nkinds++;
+}
+
+int tape_append(struct tape *t, const char *stream, int64_t ts,
+		const char *kind, const void *payload, size_t n)
+{
+	size_t klen = strlen(kind), slen = strlen(stream);
+	uint8_t hdr[3 * UVARINT_MAX];
+	size_t hn = 0;
+	unsigned k, bk;
+	struct tseg *s = NULL;
+	int r;
+
+	if (klen == 0 || klen > 255)
+		return lt_error(LT_EINVAL, "kind name must be 1 to 255 bytes");
+	if (slen == 0 || slen > KEY_MAX_LABEL)
+		return lt_error(LT_EINVAL, "stream name must be 1 to %d bytes",
+				KEY_MAX_LABEL);
+	if (n > TAPE_MAX_PAYLOAD)
+		return lt_error(LT_ETOOBIG, "record of %zu bytes is over the "
+				"limit of %u", n, TAPE_MAX_PAYLOAD);
+	if ((r = find_seg(t, stream, lt_day_of(ts), &s)))
+		goto fail;
+
+	k = intern_kind(t, kind);
+	for (bk = 0; bk < s->nkinds && s->kinds[bk] != k; bk++)
+		;
+	/* Close the block first if this record would overflow it. */
+	if (s->nrec && (s->block.len + n + 16 > t->opt.block_size ||
+			(bk == s->nkinds && s->nkinds == FRAME_MAX_KINDS))) {
+		if ((r = close_block(t, s)))
+			goto fail;
+		bk = 0;
+	}
+	if (bk == s->nkinds) {
+		s->kinds[s->nkinds++] = (uint16_t)k;
+	}
+	if (!s->nrec) {
+		s->t_min = s->t_max = ts;
+		s->prev_t = 0;
+	} else {
+		if (ts < s->t_min)
+			s->t_min = ts;
+		if (ts > s->t_max)
+			s->t_max = ts;
+	}
+	hn += put_uvarint(hdr + hn, zigzag_encode((int64_t)((uint64_t)ts -
+							   (uint64_t)s->prev_t)));
+	hn += put_uvarint(hdr + hn, bk);
+	hn += put_uvarint(hdr + hn, n);
+	buf_add(&s->block, hdr, hn);
+	buf_add(&s->block, payload, n);
+	s->prev_t = ts;
+	s->nrec++;
+	t->count++;
+	if (s->block.len >= t->opt.block_size && (r = close_block(t, s)))
+		goto fail;
+	return tape_tick(t);
+fail:
+	rollback_all(t);
+	return r;
+}
+
+int tape_close(struct tape *t)
+{
+	int r = commit(t, 1);
+
+	if (!r) {
+		for (size_t i = 0; i < t->nsegs; i++)
+			if (t->segs[i]->idx.committed_end <= SEG_HEADER_LEN)
+				seg_discard(t, t->segs[i]);
+	}
+	tape_free(t);
+	return r;
+}
+
+void tape_abort(struct tape *t)
+{
+	rollback_all(t);
+	for (size_t i = 0; i < t->nsegs; i++)
+		if (t->segs[i]->idx.committed_end <= SEG_HEADER_LEN)
+			seg_discard(t, t->segs[i]);
+	tape_free(t);
+}

@@ -1,0 +1,196 @@
+#ifndef LABTAPE_VAULT_H
+#define LABTAPE_VAULT_H
+
+/*
+ * The vault: an encrypted, append-only store of timestamped records, one
+ * stream per source instance. doc/format.md specifies the files; this
+ * header says how to use them.
+ *
+ * Writing needs only the vault's public key; reading needs the secret key,
+ * which vault_unlock() derives from the passphrase.
+ *
+ *	struct vault *v;
+ *	struct tape *t;
+ *	vault_open(&v, dir);                       no passphrase needed
+ *	tape_open(&t, v, NULL);
+ *	tape_append(t, "notes", now, "note", payload, n);
+ *	tape_close(t);                             committed and synced
+ *	vault_free(v);
+ *
+ * The vault layer knows records as (time, kind name, payload bytes); what
+ * a payload means is the events layer's business.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct vault;
+
+/* Key derivation cost presets for the passphrase (Argon2id). */
+enum vault_kdf {
+	VAULT_KDF_MODERATE,	/* libsodium's MODERATE: 256 MiB, 3 passes */
+	VAULT_KDF_FAST,		/* minimal cost; for tests only */
+};
+
+/* Resolves the vault directory: dir if given, else $LABTAPE_VAULT, else
+ * $XDG_DATA_HOME/labtape, else ~/.local/share/labtape. */
+void vault_default_dir(const char *dir, struct buf *out);
+
+/* Creates a new vault in dir (which must not exist or be empty).
+ * LT_EEXIST if dir is a vault already. */
+int vault_create(const char *dir, const char *pass, size_t passlen,
+		 enum vault_kdf kdf);
+
+/*
+ * Opens the vault in dir for writing and reading (reading needs
+ * vault_unlock() too). Brings the vault to a consistent state first, as
+ * SQLite does with a hot journal: segments left by writers that died are
+ * cut back to their last commit and indexed (doc/format.md, "Recovery").
+ * Free with vault_free().
+ */
+int vault_open(struct vault **out, const char *dir);
+void vault_free(struct vault *v);
+
+const char *vault_dir(const struct vault *v);
+/* The vault id as 32 hex digits. */
+const char *vault_id_hex(const struct vault *v);
+/* The KDF preset the vault's passphrase uses ("moderate", "fast", ...). */
+const char *vault_kdf_name(const struct vault *v);
+
+/* Derives the key from pass and opens the secret key. LT_EAUTH if the
+ * passphrase is wrong. The secret key lives in locked, guarded memory
+ * until vault_lock() or vault_free(). */
+int vault_unlock(struct vault *v, const char *pass, size_t passlen);
+void vault_lock(struct vault *v);
+int vault_is_unlocked(const struct vault *v);
+
+/* Re-wraps the secret key under a new passphrase (and KDF preset). Needs
+ * the vault unlocked. Segments and data keys are untouched. */
+int vault_passwd(struct vault *v, const char *newpass, size_t newlen,
+		 enum vault_kdf kdf);
+
+/* ---- Writing -------------------------------------------------------- */
+
+struct tape;
+
+struct tape_options {
+	/* Close a block after this much plaintext (default 64 KiB). */
+	size_t block_size;
+	/* Commit (sync + index) at least this often when autocommit is on,
+	 * and close blocks open longer than this (default 1 s). */
+	int64_t flush_interval_ns;
+	/* Commit by itself every flush interval (the recorder); off, data is
+	 * committed only by tape_commit() and tape_close() (append). */
+	int autocommit;
+};
+#define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0 }
+
+/* Largest payload of one record. */
+#define TAPE_MAX_PAYLOAD (64u << 20)
+
+/* A writer. It owns its segments; several tapes (in one process or many)
+ * may write one vault at the same time. opt may be NULL for defaults. */
+int tape_open(struct tape **out, struct vault *v,
+	      const struct tape_options *opt);
+
+/*
+ * Adds one record to stream at time t (ns, UTC). kind is a short name
+ * (1..255 bytes). Nothing is durable until the next commit. In autocommit
+ * mode this may commit. After an error the tape has rolled back to its
+ * last commit and can be used again.
+ */
+int tape_append(struct tape *t, const char *stream, int64_t ts,
+		const char *kind, const void *payload, size_t n);
+
+/*
+ * Makes everything appended so far durable: closes open blocks, writes
+ * commit frames, syncs the segments and then records the blocks in the
+ * index (a block is synced before the index points at it). On failure
+ * the tape rolls back to the previous commit and returns the error.
+ */
+int tape_commit(struct tape *t);
+/* In autocommit mode, commits if the flush interval has passed. */
+int tape_tick(struct tape *t);
+/* Drops everything appended since the last commit. */
+int tape_rollback(struct tape *t);
+/* Commits, seals the tape's segments and frees it. Returns the commit's
+ * result; the tape is freed either way. */
+int tape_close(struct tape *t);
+/* Frees the tape, dropping anything uncommitted. */
+void tape_abort(struct tape *t);
+
+/* Records appended since the tape opened, committed or not. */
+uint64_t tape_count(const struct tape *t);
+
+/* ---- Reading -------------------------------------------------------- */
+
+struct vault_query {
+	const char *stream;	/* exact stream name, or NULL for all */
+	const char *kind;	/* exact kind, or NULL for all */
+	int64_t since;		/* inclusive; INT64_MIN for no bound */
+	int64_t until;		/* exclusive; INT64_MAX for no bound */
+};
+#define VAULT_QUERY_INIT { NULL, NULL, INT64_MIN, INT64_MAX }
+
+struct vault_record {
+	int64_t t;
+	const char *stream;
+	const char *kind;
+	const uint8_t *payload;
+	size_t len;
+};
+
+struct vault_iter;
+
+/* Starts a query; needs the vault unlocked. Free with vault_iter_free(). */
+int vault_iter_open(struct vault_iter **out, struct vault *v,
+		    const struct vault_query *q);
+/*
+ * The next record in time order (ties in a stable order): returns 1 and
+ * fills rec (valid until the next call), or 0 at the end. A block that
+ * cannot be read (corrupt, or its key destroyed) returns LT_ECORRUPT or
+ * LT_ENOKEY with a message naming segment, frame and offset; calling
+ * again goes on with the other blocks.
+ */
+int vault_iter_next(struct vault_iter *it, struct vault_record *rec);
+void vault_iter_free(struct vault_iter *it);
+
+/* ---- Maintenance ---------------------------------------------------- */
+
+/* Called once per problem (or note) that verify or reindex finds. */
+typedef void vault_report_fn(void *ctx, int problem, const char *msg);
+
+struct vault_verify_stats {
+	uint64_t segments, blocks, records, bytes;
+	uint64_t problems;
+};
+
+/*
+ * Checks every segment's framing and checksums, every block's
+ * authentication and content (needs the vault unlocked), and that the
+ * index and the segments agree. Reports each problem through report and
+ * returns 0 if there were none, LT_ECORRUPT if there were.
+ */
+int vault_verify(struct vault *v, vault_report_fn *report, void *ctx,
+		 struct vault_verify_stats *st);
+
+/* Rebuilds the index from the key files and segments (no passphrase
+ * needed). The old index is replaced only once the new one is complete. */
+int vault_reindex(struct vault *v, vault_report_fn *report, void *ctx);
+
+struct vault_stat_row {
+	const char *stream;
+	int32_t day;
+	uint64_t records, blocks;
+	uint64_t bytes;		/* on disk: frames */
+	uint64_t plain;		/* records before compression */
+};
+typedef void vault_stat_fn(void *ctx, const struct vault_stat_row *row);
+
+/* Per stream and day, in stream then day order. Needs the vault unlocked
+ * (stream names are encrypted). */
+int vault_stats(struct vault *v, vault_stat_fn *fn, void *ctx);
+
+#endif
