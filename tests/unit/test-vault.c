@@ -1,0 +1,497 @@
+/* Unit tests for src/vault: the format, the writer, the reader, recovery. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "ltime.h"
+#include "vault-int.h"
+#include "test.h"
+
+#define PASS "correct horse"
+#define T0 1764183600000000000LL	/* 2025-11-26T19:00:00Z */
+
+static struct buf dir = BUF_INIT;
+
+/* A fresh vault directory for each test. */
+static void fresh(const char *name)
+{
+	const char *tmp = getenv("TEST_TMPDIR");
+	struct buf cmd = BUF_INIT;
+
+	buf_reset(&dir);
+	buf_addf(&dir, "%s/vault-%s-%d", tmp ? tmp : "/tmp", name, (int)getpid());
+	buf_addf(&cmd, "rm -rf '%s'", dir.data);
+	if (system(cmd.data) != 0)
+		TEST_FAIL("cannot clean %s", dir.data);
+	buf_release(&cmd);
+	ASSERT_OK(vault_create(dir.data, PASS, strlen(PASS), VAULT_KDF_FAST));
+}
+
+static struct vault *open_unlocked(void)
+{
+	struct vault *v;
+
+	if (vault_open(&v, dir.data))
+		TEST_FAIL("vault_open: %s", lt_errmsg());
+	if (vault_unlock(v, PASS, strlen(PASS)))
+		TEST_FAIL("vault_unlock: %s", lt_errmsg());
+	return v;
+}
+
+static void append(struct tape *t, const char *stream, int64_t ts,
+		   const char *kind, const char *text)
+{
+	if (tape_append(t, stream, ts, kind, text, strlen(text)))
+		TEST_FAIL("tape_append: %s", lt_errmsg());
+}
+
+/* All records of a query as "t stream kind payload\n" lines. */
+static void dump(struct vault *v, const struct vault_query *q, struct buf *out)
+{
+	struct vault_iter *it;
+	struct vault_record r;
+	int rc;
+
+	buf_reset(out);
+	if (vault_iter_open(&it, v, q))
+		TEST_FAIL("vault_iter_open: %s", lt_errmsg());
+	while ((rc = vault_iter_next(it, &r)) == 1)
+		buf_addf(out, "%lld %s %s %.*s\n", (long long)(r.t - T0), r.stream,
+			 r.kind, (int)r.len, (const char *)r.payload);
+	vault_iter_free(it);
+	if (rc < 0)
+		TEST_FAIL("vault_iter_next: %s", lt_errmsg());
+}
+
+TEST(create_refuses_existing_and_unlock_checks_passphrase)
+{
+	struct vault *v;
+
+	fresh("create");
+	ASSERT_EQ(vault_create(dir.data, PASS, strlen(PASS), VAULT_KDF_FAST),
+		  LT_EEXIST);
+	ASSERT_OK(vault_open(&v, dir.data));
+	ASSERT_STREQ(vault_kdf_name(v), "fast");
+	ASSERT_EQ(vault_unlock(v, "wrong", 5), LT_EAUTH);
+	ASSERT(strstr(lt_errmsg(), "wrong passphrase"));
+	ASSERT(!vault_is_unlocked(v));
+	ASSERT_OK(vault_unlock(v, PASS, strlen(PASS)));
+	ASSERT(vault_is_unlocked(v));
+	ASSERT_OK(vault_passwd(v, "new one", 7, VAULT_KDF_FAST));
+	vault_free(v);
+	ASSERT_OK(vault_open(&v, dir.data));
+	ASSERT_EQ(vault_unlock(v, PASS, strlen(PASS)), LT_EAUTH);
+	ASSERT_OK(vault_unlock(v, "new one", 7));
+	vault_free(v);
+}
+
+TEST(open_missing_vault_says_what_to_do)
+{
+	struct vault *v;
+
+	ASSERT_EQ(vault_open(&v, "/nonexistent/labtape-vault"), LT_ENOENT);
+	ASSERT(strstr(lt_errmsg(), "labtape init"));
+}
+
+TEST(records_come_back_in_time_order_across_streams)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct vault *v;
+	struct tape *t;
+	struct buf out = BUF_INIT;
+
+	fresh("order");
+	v = open_unlocked();
+	ASSERT_OK(tape_open(&t, v, NULL));
+	append(t, "b", T0 + 30, "note", "b30");
+	append(t, "a", T0 + 10, "note", "a10");
+	append(t, "a", T0 + 40, "marker", "a40");
+	append(t, "b", T0 + 25, "note", "b25");
+	append(t, "a", T0 + 20, "note", "a20");
+	/* Another day: another key domain and segment. */
+	append(t, "a", T0 + LT_NS_PER_DAY, "note", "tomorrow");
+	ASSERT_OK(tape_close(t));
+	dump(v, &q, &out);
+	ASSERT_STREQ(out.data, "10 a note a10\n"
+			       "20 a note a20\n"
+			       "25 b note b25\n"
+			       "30 b note b30\n"
+			       "40 a marker a40\n"
+			       "86400000000000 a note tomorrow\n");
+	q.stream = "a";
+	q.kind = "note";
+	q.since = T0 + 15;
+	q.until = T0 + LT_NS_PER_DAY;
+	dump(v, &q, &out);
+	ASSERT_STREQ(out.data, "20 a note a20\n");
+	q.stream = "nope";
+	q.kind = NULL;
+	q.since = INT64_MIN;
+	q.until = INT64_MAX;
+	dump(v, &q, &out);
+	ASSERT_STREQ(out.data, "");
+	buf_release(&out);
+	vault_free(v);
+}
+
+TEST(many_blocks_merge_and_read_back)
+{
+	struct tape_options opt = TAPE_OPTIONS_INIT;
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct vault_iter *it;
+	struct vault_record r;
+	struct vault *v;
+	struct tape *t;
+	int64_t last = INT64_MIN;
+	int n = 0;
+
+	fresh("blocks");
+	v = open_unlocked();
+	opt.block_size = 512;	/* many small blocks */
+	ASSERT_OK(tape_open(&t, v, &opt));
+	for (int i = 0; i < 5000; i++) {
+		char text[64];
+		/* Two streams whose times interleave, out of order in blocks. */
+		snprintf(text, sizeof(text), "event %d", i);
+		append(t, i % 2 ? "odd" : "even",
+		       T0 + (i % 2 ? i : 5000 - i) * 1000, "note", text);
+	}
+	ASSERT_EQ(tape_count(t), 5000);
+	ASSERT_OK(tape_close(t));
+	ASSERT_OK(vault_iter_open(&it, v, &q));
+	while (vault_iter_next(it, &r) == 1) {
+		ASSERT(r.t >= last);
+		last = r.t;
+		n++;
+	}
+	vault_iter_free(it);
+	ASSERT_EQ(n, 5000);
+	{
+		struct vault_verify_stats st;
+		ASSERT_OK(vault_verify(v, NULL, NULL, &st));
+		ASSERT_EQ(st.records, 5000);
+		ASSERT(st.blocks > 50);
+		ASSERT_EQ(st.problems, 0);
+	}
+	vault_free(v);
+}
+
+TEST(rollback_and_abort_keep_nothing)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct vault *v;
+	struct tape *t;
+	struct buf out = BUF_INIT;
+
+	fresh("rollback");
+	v = open_unlocked();
+	ASSERT_OK(tape_open(&t, v, NULL));
+	append(t, "s", T0 + 1, "note", "kept");
+	ASSERT_OK(tape_commit(t));
+	append(t, "s", T0 + 2, "note", "dropped");
+	ASSERT_OK(tape_rollback(t));
+	append(t, "s", T0 + 3, "note", "kept too");
+	ASSERT_OK(tape_commit(t));
+	append(t, "s", T0 + 4, "note", "aborted");
+	append(t, "other", T0 + 5, "note", "aborted");
+	tape_abort(t);
+	dump(v, &q, &out);
+	ASSERT_STREQ(out.data, "1 s note kept\n3 s note kept too\n");
+	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
+	buf_release(&out);
+	vault_free(v);
+}
+
+TEST(bad_arguments_are_refused_without_damage)
+{
+	struct vault *v;
+	struct tape *t;
+	char kind[300];
+
+	fresh("badargs");
+	v = open_unlocked();
+	ASSERT_OK(tape_open(&t, v, NULL));
+	memset(kind, 'k', sizeof(kind) - 1);
+	kind[sizeof(kind) - 1] = '\0';
+	ASSERT_EQ(tape_append(t, "s", T0, kind, "x", 1), LT_EINVAL);
+	ASSERT_EQ(tape_append(t, "s", T0, "", "x", 1), LT_EINVAL);
+	ASSERT_EQ(tape_append(t, "", T0, "note", "x", 1), LT_EINVAL);
+	ASSERT_EQ(tape_append(t, "s", T0, "note", "x", TAPE_MAX_PAYLOAD + 1),
+		  LT_ETOOBIG);
+	append(t, "s", T0, "note", "fine");
+	ASSERT_OK(tape_close(t));
+	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
+	vault_free(v);
+}
+
+/* A child that commits, leaves an uncommitted tail and dies. */
+static void die_midway(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct vault *v;
+		struct tape *t;
+		if (vault_open(&v, dir.data) || tape_open(&t, v, NULL))
+			_exit(2);
+		tape_append(t, "s", T0 + 1, "note", "committed", 9);
+		if (tape_commit(t))
+			_exit(3);
+		tape_append(t, "s", T0 + 2, "note", "not committed", 13);
+		/* Force the block out without a commit frame. */
+		for (int i = 0; i < 2000; i++)
+			tape_append(t, "s", T0 + 3, "note",
+				    "padding padding padding padding padding", 39);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(recovery_cuts_a_dead_writers_tail)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct vault *v;
+	struct buf out = BUF_INIT;
+	sqlite3_stmt *st;
+
+	fresh("recover");
+	die_midway();
+	v = open_unlocked();	/* recovery runs here */
+	dump(v, &q, &out);
+	ASSERT_STREQ(out.data, "1 s note committed\n");
+	ASSERT_OK(idx_prepare(v, "SELECT count(*) FROM segments WHERE sealed = 0",
+			      &st));
+	ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+	ASSERT_EQ(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
+	buf_release(&out);
+	vault_free(v);
+}
+
+TEST(reindex_gives_the_same_answers)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct buf before = BUF_INIT, after = BUF_INIT, path = BUF_INIT;
+	struct vault *v;
+	struct tape *t;
+
+	fresh("reindex");
+	v = open_unlocked();
+	ASSERT_OK(tape_open(&t, v, NULL));
+	for (int i = 0; i < 300; i++)
+		append(t, i % 3 ? "x" : "y", T0 + i * LT_NS_PER_SEC * 600,
+		       i % 5 ? "note" : "marker", "some text to compress");
+	ASSERT_OK(tape_close(t));
+	dump(v, &q, &before);
+	ASSERT_OK(vault_reindex(v, NULL, NULL));
+	dump(v, &q, &after);
+	ASSERT_STREQ(before.data, after.data);
+	vault_free(v);
+
+	/* Losing the index altogether rebuilds it on open. */
+	buf_addf(&path, "%s/index.db", dir.data);
+	ASSERT_OK(unlink(path.data));
+	buf_addstr(&path, "-wal");
+	unlink(path.data);
+	v = open_unlocked();
+	dump(v, &q, &after);
+	ASSERT_STREQ(before.data, after.data);
+	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
+	vault_free(v);
+	buf_release(&before);
+	buf_release(&after);
+	buf_release(&path);
+}
+
+/* The path of the only segment of stream day T0. */
+static void first_segment(struct vault *v, struct buf *path)
+{
+	sqlite3_stmt *st;
+
+	ASSERT_OK(idx_prepare(v, "SELECT seg_id, day FROM segments LIMIT 1", &st));
+	ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+	vault_seg_path(v, sqlite3_column_int(st, 1), sqlite3_column_blob(st, 0),
+		       path);
+	sqlite3_finalize(st);
+}
+
+static void flip_byte(const char *path, off_t off)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t c;
+
+	ASSERT(fd >= 0);
+	ASSERT_EQ(pread(fd, &c, 1, off), 1);
+	c ^= 0x20;
+	ASSERT_EQ(pwrite(fd, &c, 1, off), 1);
+	close(fd);
+}
+
+static void count_problems(void *ctx, int problem, const char *msg)
+{
+	(void)msg;
+	if (problem)
+		(*(int *)ctx)++;
+}
+
+TEST(a_flipped_byte_costs_one_block)
+{
+	struct tape_options opt = TAPE_OPTIONS_INIT;
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct vault_iter *it;
+	struct vault_record r;
+	struct buf path = BUF_INIT;
+	struct vault *v;
+	struct tape *t;
+	struct stat st;
+	int n = 0, errors = 0, problems = 0, rc;
+
+	fresh("flip");
+	v = open_unlocked();
+	opt.block_size = 1024;
+	ASSERT_OK(tape_open(&t, v, &opt));
+	for (int i = 0; i < 1000; i++)
+		append(t, "s", T0 + i, "note", "0123456789abcdefghij");
+	ASSERT_OK(tape_close(t));
+	first_segment(v, &path);
+	ASSERT_OK(stat(path.data, &st));
+	flip_byte(path.data, st.st_size / 2);
+
+	ASSERT_EQ(vault_verify(v, count_problems, &problems, NULL), LT_ECORRUPT);
+	ASSERT(problems >= 1);
+	ASSERT_OK(vault_iter_open(&it, v, &q));
+	while ((rc = vault_iter_next(it, &r)) != 0) {
+		if (rc < 0) {
+			ASSERT(strstr(lt_errmsg(), path.data));
+			errors++;
+		} else {
+			n++;
+		}
+	}
+	vault_iter_free(it);
+	ASSERT_EQ(errors, 1);
+	ASSERT(n < 1000 && n >= 1000 - 60);
+	buf_release(&path);
+	vault_free(v);
+}
+
+TEST(deleting_a_key_file_shreds_its_segment_only)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct buf kp = BUF_INIT, out = BUF_INIT;
+	struct vault *v;
+	struct tape *t;
+	sqlite3_stmt *st;
+	int rc, errors = 0;
+
+	fresh("shred");
+	v = open_unlocked();
+	ASSERT_OK(tape_open(&t, v, NULL));
+	append(t, "secret", T0 + 1, "note", "gone");
+	append(t, "public", T0 + 2, "note", "stays");
+	ASSERT_OK(tape_close(t));
+	vault_free(v);
+
+	v = open_unlocked();
+	ASSERT_OK(idx_prepare(v, "SELECT key_id, day FROM segments", &st));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const uint8_t *key;
+		const char *label;
+		const uint8_t *id = sqlite3_column_blob(st, 0);
+		int32_t day = sqlite3_column_int(st, 1);
+		ASSERT_OK(vault_data_key(v, id, day, &key, &label));
+		if (!strcmp(label, "secret"))
+			vault_key_path(v, day, id, &kp);
+	}
+	sqlite3_finalize(st);
+	vault_free(v);
+	ASSERT(kp.len > 0);
+	ASSERT_OK(unlink(kp.data));
+
+	v = open_unlocked();
+	{
+		struct vault_iter *it;
+		struct vault_record r;
+		ASSERT_OK(vault_iter_open(&it, v, &q));
+		buf_reset(&out);
+		while ((rc = vault_iter_next(it, &r)) != 0) {
+			if (rc == LT_ENOKEY)
+				errors++;
+			else if (rc == 1)
+				buf_addf(&out, "%.*s\n", (int)r.len,
+					 (const char *)r.payload);
+			else
+				TEST_FAIL("unexpected %d: %s", rc, lt_errmsg());
+		}
+		vault_iter_free(it);
+	}
+	ASSERT_EQ(errors, 1);
+	ASSERT_STREQ(out.data, "stays\n");
+	buf_release(&kp);
+	buf_release(&out);
+	vault_free(v);
+}
+
+TEST(frame_parser_survives_garbage)
+{
+	uint8_t buf[512];
+	struct frame_header h;
+	size_t need;
+
+	randombytes_buf_deterministic(buf, sizeof(buf),
+				      (const uint8_t *)"0123456789abcdef0123456789abcdef");
+	for (size_t i = 0; i + FRAME_FIXED < sizeof(buf); i++) {
+		memcpy(buf + i, FRAME_MAGIC, 4);
+		int r = frame_parse_header(buf + i, sizeof(buf) - i, &h, &need);
+		ASSERT(r == LT_ECORRUPT || r == LT_ETOOBIG);
+	}
+}
+
+TEST(segment_header_round_trip_and_version_check)
+{
+	struct seg_header h = { VAULT_VERSION, { 1, 2, 3 }, { 4, 5, 6 }, T0, 20418 },
+			  g;
+	uint8_t b[SEG_HEADER_LEN];
+
+	seg_header_encode(&h, b);
+	ASSERT_OK(seg_header_decode(b, &g));
+	ASSERT_MEMEQ(h.seg_id, g.seg_id, VAULT_ID_LEN);
+	ASSERT_EQ(g.created, T0);
+	ASSERT_EQ(g.day, 20418);
+	h.version = 2;
+	seg_header_encode(&h, b);
+	ASSERT_EQ(seg_header_decode(b, &g), LT_EVERSION);
+	ASSERT(strstr(lt_errmsg(), "upgrade labtape"));
+	h.version = VAULT_VERSION;
+	seg_header_encode(&h, b);
+	b[40] ^= 1;
+	ASSERT_EQ(seg_header_decode(b, &g), LT_ECORRUPT);
+}
+
+TEST_LIST = {
+	TEST_ENTRY(create_refuses_existing_and_unlock_checks_passphrase),
+	TEST_ENTRY(open_missing_vault_says_what_to_do),
+	TEST_ENTRY(records_come_back_in_time_order_across_streams),
+	TEST_ENTRY(many_blocks_merge_and_read_back),
+	TEST_ENTRY(rollback_and_abort_keep_nothing),
+	TEST_ENTRY(bad_arguments_are_refused_without_damage),
+	TEST_ENTRY(recovery_cuts_a_dead_writers_tail),
+	TEST_ENTRY(reindex_gives_the_same_answers),
+	TEST_ENTRY(a_flipped_byte_costs_one_block),
+	TEST_ENTRY(deleting_a_key_file_shreds_its_segment_only),
+	TEST_ENTRY(frame_parser_survives_garbage),
+	TEST_ENTRY(segment_header_round_trip_and_version_check),
+	TEST_END,
+};
+
+TEST_MAIN()
