@@ -280,6 +280,25 @@ static int recover_segment(struct vault *v, struct idx_segment *s)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		goto out;	/* its writer is alive */
+	/* The writer may have committed and sealed between our query and
+	 * the lock (it updates the index before it lets go of the lock). */
+	{
+		sqlite3_stmt *q;
+		int row;
+		if ((r = idx_prepare(v, "SELECT committed_end, next_frame, sealed"
+				     " FROM segments WHERE id = ?", &q)))
+			goto out;
+		sqlite3_bind_int64(q, 1, s->rowid);
+		row = sqlite3_step(q) == SQLITE_ROW;
+		if (row) {
+			s->committed_end = sqlite3_column_int64(q, 0);
+			s->next_frame = (uint64_t)sqlite3_column_int64(q, 1);
+			s->sealed = sqlite3_column_int(q, 2);
+		}
+		sqlite3_finalize(q);
+		if (!row || s->sealed)
+			goto out;
+	}
 	if ((r = seg_scan(fd, path.data, s->committed_end, s->next_frame, 0,
 			  NULL, NULL, blockset_collect, &c, &sc)))
 		goto out;

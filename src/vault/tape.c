@@ -522,6 +522,8 @@ int tape_append(struct tape *t, const char *stream, int64_t ts,
 	if (n > TAPE_MAX_PAYLOAD)
 		return lt_error(LT_ETOOBIG, "record of %zu bytes is over the "
 				"limit of %u", n, TAPE_MAX_PAYLOAD);
+	if (t->nkinds >= UINT16_MAX)
+		return lt_error(LT_ETOOBIG, "too many distinct kinds for one tape");
 	if ((r = find_seg(t, stream, lt_day_of(ts), &s)))
 		goto fail;
 
