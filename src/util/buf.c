@@ -110,7 +110,8 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	va_end(cp);
 	if (n < 0)
 		return lt_error(LT_EINVAL, "bad format string");
-	if (b->alloc && (size_t)n < b->alloc - b->len) {
+	if (b->alloc && (size_t)n < b->alloc - b->len &&
+	    (!b->cap || b->len + (size_t)n <= b->cap)) {
 		buf_setlen(b, b->len + (size_t)n);
 		return 0;
 	}

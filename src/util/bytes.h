@@ -60,7 +60,8 @@ static inline size_t put_uvarint(uint8_t *p, uint64_t v)
 
 /*
  * Reads a varint from [*pp, end). Returns 0 and advances *pp, or -1 if the
- * input ends early or the value overflows 64 bits.
+ * input ends early, the value overflows 64 bits, or the encoding is longer
+ * than the shortest one (a trailing 0x00 byte).
  */
 static inline int get_uvarint(const uint8_t **pp, const uint8_t *end,
 			      uint64_t *out)
@@ -76,6 +77,10 @@ static inline int get_uvarint(const uint8_t **pp, const uint8_t *end,
 			return -1;
 		v |= (uint64_t)(c & 0x7f) << shift;
 		if (!(c & 0x80)) {
+			/* Only the shortest form is valid: one value, one
+			 * encoding. */
+			if (c == 0 && shift)
+				return -1;
 			*pp = p;
 			*out = v;
 			return 0;

@@ -45,6 +45,10 @@ TEST(buf_cap_refuses_and_keeps)
 	ASSERT_STREQ(b.data, "12345678");
 	ASSERT_EQ(buf_addf(&b, "%s", "long text"), LT_ETOOBIG);
 	ASSERT_EQ(b.len, 8);
+	/* Also when the text would fit in memory already allocated. */
+	buf_setlen(&b, 6);
+	ASSERT_EQ(buf_addf(&b, "%s", "abc"), LT_ETOOBIG);
+	ASSERT_EQ(b.len, 6);
 	buf_release(&b);
 }
 
@@ -91,6 +95,13 @@ TEST(varints_round_trip)
 		size_t n = put_uvarint(tmp, zigzag_encode(s[i]));
 		ASSERT_OK(get_svarint(&p, tmp + n, &v));
 		ASSERT(v == s[i]);
+	}
+	/* Over-long forms are refused: one value, one encoding. */
+	{
+		const uint8_t longer[] = { 0x80, 0x00 };
+		const uint8_t *p = longer;
+		uint64_t v;
+		ASSERT_EQ(get_uvarint(&p, longer + 2, &v), -1);
 	}
 	/* Eleven continuation bytes overflow. */
 	memset(tmp, 0xff, sizeof(tmp));

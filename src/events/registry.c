@@ -1,0 +1,262 @@
+#include "events.h"
+
+#include <string.h>
+
+#include "error.h"
+#include "events-int.h"
+#include "ltime.h"
+#include "banned.h"
+
+/*
+ * The registry. A field's number is its position in its kind's table and
+ * is written into every stored payload (events.h), so fields may only be
+ * appended: never reorder, rename or remove one. Kinds stay sorted by name
+ * (strcmp order) for ev_kind_find's binary search; test-events checks it.
+ */
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct ev_field note_fields[] = {
+	/* 0 */ { "text", EV_STRING, 1, "the note, free text" },
+};
+
+static const struct ev_field marker_fields[] = {
+	/* 0 */ { "text", EV_STRING, 1, "what the researcher marked" },
+	/* 1 */ { "session", EV_STRING, 0,
+		  "the terminal session id the marker belongs to" },
+};
+
+static const struct ev_field pause_fields[] = {
+	/* 0 */ { "reason", EV_STRING, 0, "why recording paused" },
+	/* 1 */ { "until", EV_STRING, 0,
+		  "RFC 3339 time at which recording resumes by itself" },
+	/* 2 */ { "by", EV_STRING, 0, "who or what paused it" },
+};
+
+static const struct ev_field resume_fields[] = {
+	/* 0 */ { "reason", EV_STRING, 0, "why recording resumed" },
+	/* 1 */ { "by", EV_STRING, 0, "who or what resumed it" },
+};
+
+/*
+ * One edit of a document, whatever its origin (DESIGN.md, "Event model").
+ * Positions and lengths count Unicode code points in the state before the
+ * operation. The order puts identity (doc, part, seq, actor) first, then
+ * the operation and its arguments, then context; it is the format now.
+ */
+static const struct ev_field edit_fields[] = {
+	/* 0 */ { "doc", EV_STRING, 1, "document id" },
+	/* 1 */ { "part", EV_STRING, 0,
+		  "part of the document: file path, notebook cell id, tab" },
+	/* 2 */ { "seq", EV_INT, 1,
+		  "per-document sequence number, from 0, gapless per source" },
+	/* 3 */ { "actor", EV_STRING, 0, "who made the edit" },
+	/* 4 */ { "op", EV_STRING, 1,
+		  "insert, delete, replace, style, structural, snapshot or "
+		  "comment" },
+	/* 5 */ { "pos", EV_INT, 0,
+		  "position in code points in the state before the op" },
+	/* 6 */ { "len", EV_INT, 0, "number of code points deleted or replaced" },
+	/* 7 */ { "ins", EV_STRING, 0, "inserted text" },
+	/* 8 */ { "del", EV_STRING, 0, "deleted text; len code points long" },
+	/* 9 */ { "text", EV_STRING, 0, "the full text, for a snapshot" },
+	/* 10 */ { "group", EV_STRING, 0, "undo group, commit or changeset" },
+	/* 11 */ { "native", EV_ANY, 0, "the source's verbatim native op" },
+	/* 12 */ { "detail", EV_OBJECT, 0,
+		   "for style, structural and comment ops, e.g. "
+		   "{\"action\":\"move\",\"from\":3,\"to\":5}" },
+};
+
+static int check_pause(const json_t *data, struct buf *why)
+{
+	const json_t *until = json_object_get(data, "until");
+	int64_t ns;
+
+	/* An embedded NUL would hide the rest of the string from the parser. */
+	if (until && (strlen(json_string_value(until)) !=
+			      json_string_length(until) ||
+		      lt_time_parse_rfc3339(json_string_value(until), &ns) < 0)) {
+		buf_addstr(why, "data.until: not an RFC 3339 time such as "
+				"2026-11-26T19:00:00Z");
+		return LT_EINVAL;
+	}
+	return 0;
+}
+
+static const char *const edit_ops[] = {
+	"insert", "delete", "replace", "style", "structural", "snapshot",
+	"comment",
+};
+
+/* For each op, the fields it cannot do without besides doc, seq, op. */
+static const char *const edit_needs[][3] = {
+	{ "pos", "ins", NULL },		/* insert */
+	{ "pos", "len", NULL },		/* delete */
+	{ "pos", "len", "ins" },	/* replace */
+	{ NULL },			/* style */
+	{ NULL },			/* structural */
+	{ "text", NULL },		/* snapshot */
+	{ NULL },			/* comment */
+};
+
+static int check_nonneg(const json_t *data, const char *name, struct buf *why)
+{
+	const json_t *v = json_object_get(data, name);
+
+	if (v && json_integer_value(v) < 0) {
+		buf_addf(why, "data.%s: must not be negative", name);
+		return LT_EINVAL;
+	}
+	return 0;
+}
+
+static int check_edit(const json_t *data, struct buf *why)
+{
+	const json_t *opv = json_object_get(data, "op");
+	const char *op = json_string_value(opv);
+	const json_t *del = json_object_get(data, "del");
+	const json_t *len = json_object_get(data, "len");
+	size_t i;
+
+	if (check_nonneg(data, "seq", why) || check_nonneg(data, "pos", why) ||
+	    check_nonneg(data, "len", why))
+		return LT_EINVAL;
+	for (i = 0; i < NFIELDS(edit_ops); i++) {
+		if (strlen(edit_ops[i]) == json_string_length(opv) &&
+		    !memcmp(op, edit_ops[i], json_string_length(opv)))
+			break;
+	}
+	if (i == NFIELDS(edit_ops)) {
+		buf_addf(why, "data.op: unknown op '%.32s' (expected insert, "
+			      "delete, replace, style, structural, snapshot or "
+			      "comment)", op);
+		return LT_EINVAL;
+	}
+	for (const char *const *need = edit_needs[i]; *need; need++) {
+		if (!json_object_get(data, *need)) {
+			buf_addf(why, "data.%s: required for op '%s'", *need, op);
+			return LT_EINVAL;
+		}
+	}
+	if (del) {
+		long long n = ev_utf8_count(json_string_value(del),
+					    json_string_length(del));
+		if (!len) {
+			buf_addstr(why, "data.len: required when data.del is given");
+			return LT_EINVAL;
+		}
+		if (n != json_integer_value(len)) {
+			buf_addf(why, "data.del: is %lld code points long but "
+				      "data.len is %lld", n,
+				 (long long)json_integer_value(len));
+			return LT_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Sorted by name. */
+static const struct ev_kind kinds[] = {
+	{ "control.pause", "recording paused", pause_fields,
+	  NFIELDS(pause_fields), check_pause },
+	{ "control.resume", "recording resumed", resume_fields,
+	  NFIELDS(resume_fields), NULL },
+	{ "edit.op", "one edit of a document, in the canonical record",
+	  edit_fields, NFIELDS(edit_fields), check_edit },
+	{ "marker", "a point in time the researcher marked", marker_fields,
+	  NFIELDS(marker_fields), NULL },
+	{ "note", "a free-text note by the researcher", note_fields,
+	  NFIELDS(note_fields), NULL },
+};
+
+const struct ev_kind *ev_kinds(size_t *n)
+{
+	*n = NFIELDS(kinds);
+	return kinds;
+}
+
+const struct ev_kind *ev_kind_find(const char *name)
+{
+	size_t lo = 0, hi = NFIELDS(kinds);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, kinds[mid].name);
+		if (!c)
+			return &kinds[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Names of the field types, bare and with an article, by enum ev_type. */
+static const char *const type_bare[] = {
+	"value", "string", "integer", "boolean", "number", "object", "array",
+};
+static const char *const type_a[] = {
+	"any value", "a string", "an integer", "a boolean", "a number",
+	"an object", "an array",
+};
+
+static const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a real";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "?";
+}
+
+static int type_ok(enum ev_type t, const json_t *v)
+{
+	switch (t) {
+	case EV_ANY: return 1;
+	case EV_STRING: return json_is_string(v);
+	case EV_INT: return json_is_integer(v);
+	case EV_BOOL: return json_is_boolean(v);
+	case EV_NUMBER: return json_is_number(v);
+	case EV_OBJECT: return json_is_object(v);
+	case EV_ARRAY: return json_is_array(v);
+	}
+	return 0;
+}
+
+int ev_validate(const struct ev_kind *k, const json_t *data, struct buf *why)
+{
+	if (!json_is_object(data)) {
+		buf_addf(why, "data: must be an object, not %s",
+			 data ? json_type_name(data) : "nothing");
+		return LT_EINVAL;
+	}
+	for (size_t i = 0; i < k->nfields; i++) {
+		const struct ev_field *f = &k->fields[i];
+		const json_t *v = json_object_get(data, f->name);
+
+		if (!v && f->required) {
+			buf_addf(why, "data.%s: required %s is missing", f->name,
+				 type_bare[f->type]);
+			return LT_EINVAL;
+		}
+		if (v && !type_ok(f->type, v)) {
+			buf_addf(why, "data.%s: must be %s, not %s", f->name,
+				 type_a[f->type], json_type_name(v));
+			return LT_EINVAL;
+		}
+		/* Only jansson's *_nocheck constructors make bad strings. */
+		if (v && json_is_string(v) &&
+		    ev_utf8_count(json_string_value(v), json_string_length(v)) < 0) {
+			buf_addf(why, "data.%s: not valid UTF-8", f->name);
+			return LT_EINVAL;
+		}
+	}
+	return k->check ? k->check(data, why) : 0;
+}
