@@ -5,9 +5,10 @@
 #include "banned.h"
 
 static const char usage[] =
-	"usage: labtape kinds\n"
+	"usage: labtape kinds [KIND...]\n"
 	"\n"
-	"Lists the registered event kinds and their fields (* = required).\n";
+	"Lists the registered event kinds, or only those named, and their\n"
+	"fields (* = required).\n";
 
 static const char *type_name(enum ev_type t)
 {
@@ -21,6 +22,17 @@ static const char *type_name(enum ev_type t)
 	case EV_ARRAY: return "array";
 	}
 	return "?";
+}
+
+static void show(const struct ev_kind *k)
+{
+	printf("%s\n    %s\n", k->name, k->doc);
+	for (size_t j = 0; j < k->nfields; j++) {
+		const struct ev_field *f = &k->fields[j];
+		printf("    %s%-8s %-8s %s\n", f->required ? "*" : " ",
+		       f->name, type_name(f->type), f->doc ? f->doc : "");
+	}
+	putchar('\n');
 }
 
 int cmd_kinds(int argc, char **argv)
@@ -37,17 +49,17 @@ int cmd_kinds(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if ((r = cli_common_opt(&c, opt)) >= 0)
 			return r;
+	/* Error messages about input point at 'labtape kinds KIND'. */
+	for (int i = optind; i < argc; i++)
+		if (!ev_kind_find(argv[i]))
+			return cli_error("unknown kind '%s' (run 'labtape kinds' "
+					 "for the list)", argv[i]);
+	for (int i = optind; i < argc; i++)
+		show(ev_kind_find(argv[i]));
 	if (optind < argc)
-		return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+		return 0;
 	k = ev_kinds(&n);
-	for (size_t i = 0; i < n; i++) {
-		printf("%s\n    %s\n", k[i].name, k[i].doc);
-		for (size_t j = 0; j < k[i].nfields; j++) {
-			const struct ev_field *f = &k[i].fields[j];
-			printf("    %s%-8s %-8s %s\n", f->required ? "*" : " ",
-			       f->name, type_name(f->type), f->doc ? f->doc : "");
-		}
-		putchar('\n');
-	}
+	for (size_t i = 0; i < n; i++)
+		show(&k[i]);
 	return 0;
 }

@@ -220,7 +220,15 @@ int lt_mkdirs(const char *path, mode_t mode)
 		if (c != '/' && c != '\0')
 			continue;
 		*s = '\0';
-		if (mkdir(p.data, mode) < 0 && errno != EEXIST) {
+		if (mkdir(p.data, mode) == 0) {
+			/* Make the new entry durable in its parent. */
+			struct buf parent = BUF_INIT;
+			lt_dirname(p.data, &parent);
+			r = lt_fsync_dir(parent.data);
+			buf_release(&parent);
+			if (r)
+				break;
+		} else if (errno != EEXIST) {
 			r = lt_error_errno(LT_EIO, "cannot create directory '%s'",
 					   p.data);
 			break;

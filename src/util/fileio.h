@@ -38,7 +38,8 @@ int lt_read_file(const char *path, size_t max, struct buf *out);
 int lt_write_file_atomic(const char *path, const void *data, size_t n,
 			 mode_t mode, int excl);
 
-/* mkdir -p with mode for what it creates. */
+/* mkdir -p with mode for what it creates; each directory it creates is
+ * synced into its parent. */
 int lt_mkdirs(const char *path, mode_t mode);
 
 /* The directory part of path, in out. */

@@ -1,7 +1,7 @@
 /*
  * The index: SQLite in WAL mode, saying which blocks exist, where, for
  * which stream (by key id), with which kinds and time range. It holds no
- * recorded content and can be rebuilt from the segments (reindex.c).
+ * recorded content and can be rebuilt from the segments (maint.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,10 +61,15 @@ static const char schema[] =
 int idx_error(struct vault *v, const char *what)
 {
 	int rc = sqlite3_errcode(v->db);
+	int sys = sqlite3_system_errno(v->db);
 
-	if (rc == SQLITE_FULL)
-		return lt_error(LT_ENOSPC, "cannot %s the index of '%s': disk full",
-				what, v->dir);
+	/* A full disk shows as SQLITE_FULL, or as an I/O error with ENOSPC
+	 * when SQLite cannot grow the -shm or -wal file. */
+	if (rc == SQLITE_FULL ||
+	    (rc == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT)))
+		return lt_error(LT_ENOSPC, "cannot %s the index of '%s': disk "
+				"full (free some space and try again)", what,
+				v->dir);
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		return lt_error(LT_EBUSY, "cannot %s the index of '%s': it stayed "
 				"locked by another process", what, v->dir);

@@ -99,7 +99,11 @@ static int name_seg_id(const char *name, uint8_t *id)
 		return -1;
 	memcpy(hex, name, 2 * VAULT_ID_LEN);
 	hex[2 * VAULT_ID_LEN] = '\0';
-	return lt_unhex(hex, id, VAULT_ID_LEN);
+	if (lt_unhex(hex, id, VAULT_ID_LEN))
+		return -1;
+	/* Only the lowercase form that vault_seg_path() builds. */
+	lt_hex(id, VAULT_ID_LEN, hex);
+	return memcmp(hex, name, 2 * VAULT_ID_LEN) ? -1 : 0;
 }
 
 /* ---- reindex ------------------------------------------------------- */
@@ -127,9 +131,17 @@ static int reindex_file(void *ctx, const char *dayname, const char *name,
 
 	if (has_suffix(name, ".seg.tmp")) {
 		/* A writer died while creating this segment: nothing in it
-		 * was ever committed. Remove it unless its writer lives. */
+		 * was ever committed. Remove it, and the key file made for
+		 * it, unless its writer lives. */
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (lt_pread_all(fd, hdr, sizeof(hdr), 0, path) == 0 &&
+			    seg_header_decode(hdr, &h) == 0) {
+				struct buf kp = BUF_INIT;
+				vault_key_path(v, h.day, h.key_id, &kp);
+				unlink(kp.data);
+				buf_release(&kp);
+			}
 			unlink(path);
 			say(ri->report, ri->ctx, 0,
 			    "removed '%s', left by a writer that died", path);
@@ -148,6 +160,8 @@ static int reindex_file(void *ctx, const char *dayname, const char *name,
 		return lt_error_errno(LT_EIO, "cannot open '%s'", path);
 	if ((r = lt_pread_all(fd, hdr, sizeof(hdr), 0, path)) ||
 	    (r = seg_header_decode(hdr, &h))) {
+		/* A genuine (checksummed) header from a newer labtape stops
+		 * the rebuild: leaving its data out would lose it. */
 		if (r == LT_EVERSION) {
 			r = lt_error_wrap(r, "segment '%s'", path);
 			goto out;
@@ -166,15 +180,20 @@ static int reindex_file(void *ctx, const char *dayname, const char *name,
 	if ((r = seg_scan(fd, path, SEG_HEADER_LEN, 0, 1, ri->report, ri->ctx,
 			  blockset_collect, &bs, &sc)))
 		goto out;
-	/* A dead writer's tail past the last commit is cut, as recovery
-	 * would; a live writer's (locked) is its own business. */
-	if (fstat(fd, &st) == 0 && st.st_size > sc.end && !sc.damaged &&
+	/* Bytes past the last commit were never committed: cut them, as
+	 * recovery would, unless a live writer (holding the lock) is still
+	 * adding to them. */
+	if (fstat(fd, &st) == 0 && st.st_size > sc.end &&
 	    flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		if (ftruncate(fd, sc.end) == 0)
-			say(ri->report, ri->ctx, 0,
-			    "segment %s: cut %lld bytes of uncommitted tail",
-			    path, (long long)(st.st_size - sc.end));
-		sc.sealed = 1;
+		if (ftruncate(fd, sc.end) < 0 || lt_fsync(fd, path) < 0) {
+			r = lt_error_errno(LT_EIO, "cannot cut the tail of '%s'",
+					   path);
+			goto out;
+		}
+		say(ri->report, ri->ctx, sc.tail_damage,
+		    "segment %s: cut %lld %sbytes after the last commit",
+		    path, (long long)(st.st_size - sc.end),
+		    sc.tail_damage ? "damaged " : "uncommitted ");
 	}
 	memcpy(s.seg_id, h.seg_id, VAULT_ID_LEN);
 	memcpy(s.key_id, h.key_id, VAULT_ID_LEN);
@@ -238,6 +257,9 @@ struct verify {
 	const uint8_t *key;		/* NULL if the key cannot be opened */
 	struct vblock *blocks;		/* its index rows, by frame */
 	size_t nblocks, next;
+	/* A live writer may have synced a commit it has not indexed yet. */
+	int live;
+	int64_t committed_end;
 	struct buf plain;
 	ZSTD_DCtx *dctx;
 };
@@ -334,6 +356,8 @@ index:
 		vf->next++;
 	if (vf->next < vf->nblocks && vf->blocks[vf->next].frame_no == h->frame_no)
 		b = &vf->blocks[vf->next];
+	if (!b && vf->live && off >= vf->committed_end)
+		return 0;
 	if (!b) {
 		problem(vf, "segment %s: frame %llu at offset %lld is committed "
 			"but not in the index (run 'labtape reindex')", vf->path,
@@ -417,6 +441,8 @@ static int verify_segment(struct verify *vf, const struct idx_segment *s)
 			path.data, strerror(errno));
 		goto out;
 	}
+	vf->live = flock(fd, LOCK_SH | LOCK_NB) < 0;
+	vf->committed_end = s->committed_end;
 	if (lt_pread_all(fd, hdr, sizeof(hdr), 0, path.data) ||
 	    seg_header_decode(hdr, &h))
 		problem(vf, "segment %s: header: %s", path.data, lt_errmsg());
@@ -427,7 +453,7 @@ static int verify_segment(struct verify *vf, const struct idx_segment *s)
 	if ((r = seg_scan(fd, path.data, SEG_HEADER_LEN, 0, 1, vf->report,
 			  vf->ctx, verify_frame, vf, &sc)))
 		goto out;
-	vf->st->problems += sc.damaged;
+	vf->st->problems += sc.damaged;	/* reported by seg_scan */
 	for (size_t i = 0; i < vf->nblocks; i++)
 		if (!vf->blocks[i].seen)
 			problem(vf, "segment %s: the index points at frame %llu "
@@ -438,12 +464,12 @@ static int verify_segment(struct verify *vf, const struct idx_segment *s)
 	if (sc.end < s->committed_end)
 		problem(vf, "segment %s: commits end at %lld, the index says %lld",
 			path.data, (long long)sc.end, (long long)s->committed_end);
-	if (fstat(fd, &st) == 0 && st.st_size > sc.end && !sc.damaged) {
+	if (fstat(fd, &st) == 0 && st.st_size > sc.end && !vf->live) {
 		/* Past the last commit: fine while the writer lives. */
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-			problem(vf, "segment %s: %lld bytes after the last commit, "
-				"left by a writer that died",
-				path.data, (long long)(st.st_size - sc.end));
+		problem(vf, "segment %s: %lld %sbytes after the last commit at "
+			"offset %lld (run 'labtape reindex' to cut them)",
+			path.data, (long long)(st.st_size - sc.end),
+			sc.tail_damage ? "damaged " : "", (long long)sc.end);
 	}
 out:
 	for (size_t i = 0; i < vf->nblocks; i++)

@@ -234,6 +234,11 @@ static int load_block(struct vault_iter *it)
 		return lt_error(LT_ECORRUPT, "the index has a malformed segment row");
 	vault_seg_path(v, day, seg_id, &path);
 	r = vault_data_key(v, key_id, day, &key, &label);
+	if (r == LT_ENOKEY && it->q.stream) {
+		/* Shredded: its stream cannot be known, nor is it wanted. */
+		r = 0;
+		goto out;
+	}
 	if (r)
 		goto out;
 	if (it->q.stream && strcmp(label, it->q.stream) != 0)

@@ -87,12 +87,12 @@ int seg_scan(int fd, const char *path, int64_t start, uint64_t first_frame,
 	     seg_frame_fn *fn, void *ctx, struct seg_scan *out)
 {
 	struct frame_header h;
-	struct buf f = BUF_INIT;
+	struct buf f = BUF_INIT, cf = BUF_INIT, damage = BUF_INIT;
 	struct pend *pend = NULL;
-	size_t npend = 0, pend_alloc = 0;
+	size_t npend = 0, pend_alloc = 0, ndamage = 0;
 	int64_t off = start, size;
 	uint64_t frame_no = first_frame;
-	int r = 0, damaged_since_commit = 0;
+	int r = 0;
 	struct stat st;
 
 	memset(out, 0, sizeof(*out));
@@ -111,6 +111,10 @@ int seg_scan(int fd, const char *path, int64_t start, uint64_t first_frame,
 				     (unsigned long long)frame_no);
 		if (r == 0 && out->sealed)
 			r = lt_error(LT_ECORRUPT, "frames after the seal");
+		if (r == 0 && h.type == FRAME_COMMIT && h.nrec != npend &&
+		    !ndamage)
+			r = lt_error(LT_ECORRUPT, "commit frame covers %u frames, "
+				     "%zu precede it", h.nrec, npend);
 		if (r == LT_ECORRUPT) {
 			int64_t next;
 			if (!salvage) {
@@ -118,15 +122,11 @@ int seg_scan(int fd, const char *path, int64_t start, uint64_t first_frame,
 				r = 0;
 				break;
 			}
-			if (report) {
-				struct buf m = BUF_INIT;
-				buf_addf(&m, "segment %s: offset %lld: %s", path,
-					 (long long)off, lt_errmsg());
-				report(rctx, 1, m.data);
-				buf_release(&m);
-			}
-			out->damaged++;
-			damaged_since_commit = 1;
+			/* Held back until a later commit shows it was inside
+			 * committed data rather than a torn tail. */
+			buf_addf(&damage, "segment %s: offset %lld: %s\n", path,
+				 (long long)off, lt_errmsg());
+			ndamage++;
 			next = resync(fd, path, off, size, &f, &h);
 			if (next < 0) {
 				out->stop = LT_ECORRUPT;
@@ -145,55 +145,54 @@ int seg_scan(int fd, const char *path, int64_t start, uint64_t first_frame,
 			pend[npend].off = off;
 			pend[npend].len = frame_len(&h);
 			npend++;
-		} else {
-			if (h.nrec != npend && !damaged_since_commit) {
-				r = lt_error(LT_ECORRUPT, "commit frame covers %u "
-					     "frames, %zu precede it", h.nrec,
-					     npend);
-				if (!salvage) {
-					out->stop = r;
-					r = 0;
-					break;
-				}
-				if (report) {
-					struct buf m = BUF_INIT;
-					buf_addf(&m, "segment %s: offset %lld: %s",
-						 path, (long long)off, lt_errmsg());
-					report(rctx, 1, m.data);
-					buf_release(&m);
-				}
-				out->damaged++;
-				r = 0;
+			off += (int64_t)frame_len(&h);
+			frame_no = h.frame_no + 1;
+			continue;
+		}
+
+		/* A commit: the frames before it are visible, and any damage
+		 * since the previous commit was inside committed data. */
+		if (ndamage && report) {
+			for (char *line = damage.data, *nl; *line; line = nl + 1) {
+				nl = strchr(line, '\n');
+				*nl = '\0';
+				report(rctx, 1, line);
 			}
-			/* The commit makes the frames before it visible. */
-			struct buf cf = BUF_INIT;
+		}
+		out->damaged += ndamage;
+		ndamage = 0;
+		buf_reset(&damage);
+		buf_reset(&cf);
+		buf_add(&cf, f.data, f.len);
+		{
 			struct frame_header ch = h;
-			buf_add(&cf, f.data, f.len);
+			int64_t coff = off;
 			ch.kinds = (const uint8_t *)cf.data + FRAME_FIXED;
 			for (size_t i = 0; i < npend && !r; i++) {
 				struct frame_header dh;
 				if ((r = read_frame(fd, path, pend[i].off, size, &f,
-						    &dh)) == 0)
-					r = fn ? fn(ctx, pend[i].off, &dh,
-						    (const uint8_t *)f.data) : 0;
+						    &dh)) == 0 && fn)
+					r = fn(ctx, pend[i].off, &dh,
+					       (const uint8_t *)f.data);
 			}
 			if (!r && fn)
-				r = fn(ctx, off, &ch, (const uint8_t *)cf.data);
-			buf_release(&cf);
+				r = fn(ctx, coff, &ch, (const uint8_t *)cf.data);
 			if (r)
 				break;
 			npend = 0;
-			damaged_since_commit = 0;
-			out->end = off + (int64_t)frame_len(&h);
-			out->next = h.frame_no + 1;
-			if (h.flags & FRAME_FLAG_SEAL)
+			off = coff + (int64_t)frame_len(&ch);
+			out->end = off;
+			out->next = ch.frame_no + 1;
+			frame_no = out->next;
+			if (ch.flags & FRAME_FLAG_SEAL)
 				out->sealed = 1;
 		}
-		off += (int64_t)frame_len(&h);
-		frame_no = h.frame_no + 1;
 	}
+	out->tail_damage = ndamage > 0;
 	free(pend);
 	buf_release(&f);
+	buf_release(&cf);
+	buf_release(&damage);
 	return r;
 }
 

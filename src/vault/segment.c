@@ -37,14 +37,16 @@ int seg_header_decode(const uint8_t in[SEG_HEADER_LEN], struct seg_header *h)
 {
 	if (memcmp(in, SEG_MAGIC, 8) != 0)
 		return lt_error(LT_ECORRUPT, "not a labtape segment (bad magic)");
+	/* The checksum first: a damaged version byte is damage, not a
+	 * segment from the future. */
+	if (get_u32le(in + 60) != check32(in, 60))
+		return lt_error(LT_ECORRUPT, "segment header checksum mismatch");
 	h->version = get_u16le(in + 8);
 	if (h->version != VAULT_VERSION)
 		return lt_error(LT_EVERSION,
 				"segment format version %u is not supported "
 				"(this labtape reads version %d; upgrade labtape)",
 				h->version, VAULT_VERSION);
-	if (get_u32le(in + 60) != check32(in, 60))
-		return lt_error(LT_ECORRUPT, "segment header checksum mismatch");
 	if (get_u16le(in + 10) != SEG_HEADER_LEN || get_u32le(in + 12) != 0)
 		return lt_error(LT_ECORRUPT, "segment header has unknown fields");
 	memcpy(h->seg_id, in + 16, VAULT_ID_LEN);
@@ -111,8 +113,14 @@ int frame_parse_header(const uint8_t *p, size_t avail, struct frame_header *h,
 	k = h->kinds;
 	kend = p + h->hlen - 4;
 	for (unsigned i = 0; i < h->nkinds; i++) {
-		if (k >= kend || k[0] == 0 || k + 1 + k[0] > kend)
+		if (k >= kend || k[0] == 0 || k + 1 + k[0] > kend ||
+		    memchr(k + 1, '\0', k[0]))
 			return lt_error(LT_ECORRUPT, "bad kinds table in frame header");
+		/* Each kind once: the index keys blocks by (kind, block). */
+		for (const uint8_t *j = h->kinds; j < k; j += 1 + j[0])
+			if (j[0] == k[0] && !memcmp(j + 1, k + 1, k[0]))
+				return lt_error(LT_ECORRUPT, "kind listed twice "
+						"in frame header");
 		k += 1 + k[0];
 	}
 	if (k != kend)

@@ -47,6 +47,7 @@
 
 #define TAPE_ZSTD_LEVEL 1
 #define TAPE_SEGMENT_MAX (1LL << 30)	/* rotate segments past 1 GiB */
+#define TAPE_MAX_BLOCK (16u << 20)	/* block_size is clamped to this */
 #define TAPE_MAX_OPEN 64		/* open segments in autocommit mode */
 #define TAPE_MAX_OPEN_TXN 1024		/* open segments in one transaction */
 
@@ -120,6 +121,8 @@ int tape_open(struct tape **out, struct vault *v, const struct tape_options *opt
 	t->opt = opt ? *opt : def;
 	if (!t->opt.block_size)
 		t->opt.block_size = def.block_size;
+	if (t->opt.block_size > TAPE_MAX_BLOCK)
+		t->opt.block_size = TAPE_MAX_BLOCK;
 	if (t->opt.flush_interval_ns <= 0)
 		t->opt.flush_interval_ns = def.flush_interval_ns;
 	t->cctx = ZSTD_createCCtx();
@@ -153,17 +156,26 @@ static void tape_free(struct tape *t)
 	free(t);
 }
 
-/* Removes a segment that holds nothing committed, with its key file. */
+/*
+ * Removes a segment that holds nothing committed, with its key file. If
+ * the index cannot forget it (a full disk), the files stay: an index row
+ * without its file would be damage, while an empty segment is only sealed
+ * by the next recovery.
+ */
 static void seg_discard(struct tape *t, struct tseg *s)
 {
 	struct buf kp = BUF_INIT;
 	sqlite3_stmt *st;
 
-	if (s->idx.rowid &&
-	    idx_prepare(t->v, "DELETE FROM segments WHERE id = ?", &st) == 0) {
+	if (s->idx.rowid) {
+		int rc;
+		if (idx_prepare(t->v, "DELETE FROM segments WHERE id = ?", &st))
+			return;
 		sqlite3_bind_int64(st, 1, s->idx.rowid);
-		sqlite3_step(st);
+		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return;
 	}
 	unlink(s->path);
 	vault_key_path(t->v, s->day, s->key_id, &kp);
@@ -323,8 +335,11 @@ static int rollback_all(struct tape *t)
 		s->nrec = 0;
 		s->npend = 0;
 		buf_reset(&s->hdrs);
+		/* Synced, so that a commit frame that was synced but not
+		 * indexed cannot come back after a power cut. */
 		if (s->end != s->idx.committed_end &&
-		    ftruncate(s->fd, s->idx.committed_end) < 0 && !r)
+		    (ftruncate(s->fd, s->idx.committed_end) < 0 ||
+		     lt_fsync(s->fd, s->path) < 0) && !r)
 			r = lt_error_errno(LT_EIO, "cannot truncate '%s'", s->path);
 		s->end = s->idx.committed_end;
 		s->next_frame = s->idx.next_frame;
@@ -570,11 +585,11 @@ int tape_close(struct tape *t)
 {
 	int r = commit(t, 1);
 
-	if (!r) {
-		for (size_t i = 0; i < t->nsegs; i++)
-			if (t->segs[i]->idx.committed_end <= SEG_HEADER_LEN)
-				seg_discard(t, t->segs[i]);
-	}
+	/* Rule 5; after a failed commit too, which rolled back to the
+	 * previous commit, so that a full disk does not collect debris. */
+	for (size_t i = 0; i < t->nsegs; i++)
+		if (t->segs[i]->idx.committed_end <= SEG_HEADER_LEN)
+			seg_discard(t, t->segs[i]);
 	tape_free(t);
 	return r;
 }

@@ -141,9 +141,6 @@ int rec_next(struct rec_cursor *c, struct rec *r);
 /* Writes a new key file for a data key and stream label, durably. */
 int keyfile_write(struct vault *v, const uint8_t key_id[VAULT_ID_LEN],
 		  int32_t day, const uint8_t *data_key, const char *label);
-/* Reads a key file's clear fields (no secret needed). */
-int keyfile_read_day(struct vault *v, const char *path, uint8_t *key_id,
-		     int32_t *day);
 
 /* ---- the vault object -------------------------------------------- */
 
@@ -236,9 +233,12 @@ int idx_add_block(struct vault *v, int64_t seg_rowid, const struct idx_block *b,
  * Without salvage the scan stops at the first frame that is torn or does
  * not check, and returns 0 with *stop set to that error (0 when it reached
  * the end of the file cleanly): this is how a torn tail is found. With
- * salvage (verify, reindex) it reports the damage through report, looks
- * for the next intact frame and goes on, so that one bad byte costs one
- * block. An error from fn or from reading the file is returned.
+ * salvage (verify, reindex) it looks for the next intact frame after
+ * damage and goes on, so that one bad byte costs one block; damage that a
+ * later commit proves was inside committed data is reported through
+ * report and counted in damaged, damage after the last commit only sets
+ * tail_damage (a torn tail is the caller's to judge). An error from fn or
+ * from reading the file is returned.
  */
 typedef int seg_frame_fn(void *ctx, int64_t off, const struct frame_header *h,
 			 const uint8_t *frame);
@@ -247,7 +247,8 @@ struct seg_scan {
 	uint64_t next;
 	int sealed;
 	int stop;
-	uint64_t damaged;	/* salvage: frames or stretches skipped */
+	uint64_t damaged;	/* salvage: damaged stretches before *end */
+	int tail_damage;	/* salvage: damage after the last commit */
 };
 int seg_scan(int fd, const char *path, int64_t start, uint64_t first_frame,
 	     int salvage, vault_report_fn *report, void *rctx,

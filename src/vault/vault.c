@@ -259,7 +259,9 @@ static int meta_read(struct vault *v)
 	    json_integer_value(ops) < crypto_pwhash_OPSLIMIT_MIN ||
 	    json_integer_value(mem) < (json_int_t)crypto_pwhash_MEMLIMIT_MIN ||
 	    json_integer_value(mem) > ((json_int_t)1 << 40) ||
+	    json_integer_value(ops) > 64 ||
 	    strcmp(jstr(kdf, "alg"), "argon2id13") != 0 ||
+	    strcmp(jstr(sk, "alg"), "xchacha20poly1305-ietf") != 0 ||
 	    !json_is_string(created) ||
 	    lt_time_parse_rfc3339(json_string_value(created), &v->created)) {
 		r = lt_error(LT_ECORRUPT, "'%s' is damaged: a field is missing "
@@ -287,20 +289,44 @@ static int lt_sodium_init(void)
 	return 0;
 }
 
-static int dir_is_empty(const char *dir)
+/*
+ * Whether dir can take a new vault: it does not exist, is empty, or holds
+ * only what an interrupted 'labtape init' leaves before vault.json (an
+ * index and empty keys/ and segments/ folders), which is then removed.
+ */
+static int dir_ready_for_vault(const char *dir)
 {
+	static const char *const leftovers[] = {
+		VAULT_INDEX_FILE, VAULT_INDEX_FILE "-wal", VAULT_INDEX_FILE "-shm",
+		VAULT_KEY_DIR, VAULT_SEG_DIR, "lock", NULL,
+	};
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int empty = 1;
 
 	if (!d)
 		return errno == ENOENT;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			empty = 0;
-			break;
-		}
+	while (empty && (de = readdir(d))) {
+		int known = 0;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		for (int i = 0; leftovers[i] && !known; i++)
+			known = !strcmp(de->d_name, leftovers[i]);
+		empty = known;
+	}
 	closedir(d);
+	if (empty) {
+		struct buf p = BUF_INIT;
+		for (int i = 0; leftovers[i]; i++) {
+			buf_reset(&p);
+			buf_addf(&p, "%s/%s", dir, leftovers[i]);
+			/* rmdir fails on a non-empty folder, which is kept. */
+			if (unlink(p.data) < 0 && errno != ENOENT &&
+			    rmdir(p.data) < 0 && errno != ENOENT)
+				empty = 0;
+		}
+		buf_release(&p);
+	}
 	return empty;
 }
 
@@ -322,7 +348,7 @@ int vault_create(const char *dir, const char *pass, size_t passlen,
 		r = lt_error(LT_EEXIST, "'%s' is already a vault", dir);
 		goto out;
 	}
-	if (!dir_is_empty(dir)) {
+	if (!dir_ready_for_vault(dir)) {
 		r = lt_error(LT_EEXIST,
 			     "cannot create a vault in '%s': the directory is "
 			     "not empty (choose a new one with --vault)", dir);
@@ -553,35 +579,20 @@ static int keyfile_check(const struct vault *v, const struct buf *f,
 
 	if (f->len < KEY_FIXED + FRAME_TAG + 4 || memcmp(p, KEY_MAGIC, 8) != 0)
 		return lt_error(LT_ECORRUPT, "'%s' is not a key file", path);
+	*llen = get_u16le(p + 10);
+	if (f->len != KEY_FIXED + *llen + 4 || *llen < FRAME_TAG ||
+	    *llen > KEY_MAX_LABEL + FRAME_TAG ||
+	    get_u32le(p + f->len - 4) != check32(p, f->len - 4))
+		return lt_error(LT_ECORRUPT, "key file '%s' is damaged", path);
 	if (get_u16le(p + 8) != VAULT_VERSION)
 		return lt_error(LT_EVERSION,
 				"key file '%s' has format version %u (this "
 				"labtape reads version %d; upgrade labtape)",
 				path, get_u16le(p + 8), VAULT_VERSION);
-	*llen = get_u16le(p + 10);
-	if (f->len != KEY_FIXED + *llen + 4 || *llen < FRAME_TAG ||
-	    get_u32le(p + f->len - 4) != check32(p, f->len - 4))
-		return lt_error(LT_ECORRUPT, "key file '%s' is damaged", path);
 	if (memcmp(p + 32, v->id, VAULT_ID_LEN) != 0)
 		return lt_error(LT_ECORRUPT,
 				"key file '%s' belongs to another vault", path);
 	return 0;
-}
-
-int keyfile_read_day(struct vault *v, const char *path, uint8_t *key_id,
-		     int32_t *day)
-{
-	struct buf f = BUF_INIT;
-	size_t llen;
-	int r;
-
-	if (!(r = lt_read_file(path, KEY_FIXED + KEY_MAX_LABEL + 64, &f)) &&
-	    !(r = keyfile_check(v, &f, path, &llen))) {
-		*day = (int32_t)get_u32le((const uint8_t *)f.data + 12);
-		memcpy(key_id, f.data + 16, VAULT_ID_LEN);
-	}
-	buf_release(&f);
-	return r;
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -594,7 +605,7 @@ static int open_key(struct vault *v, struct vault_key *k, int32_t day)
 {
 	struct buf path = BUF_INIT, f = BUF_INIT;
 	const uint8_t *p;
-	size_t llen;
+	size_t llen = 0;
 	int r;
 
 	vault_key_path(v, day, k->id, &path);

@@ -176,8 +176,9 @@ struct vault_verify_stats {
 int vault_verify(struct vault *v, vault_report_fn *report, void *ctx,
 		 struct vault_verify_stats *st);
 
-/* Rebuilds the index from the key files and segments (no passphrase
- * needed). The old index is replaced only once the new one is complete. */
+/* Rebuilds the index from the segments (no passphrase needed). Needs the
+ * vault to itself: LT_EBUSY while another process has it open. The old
+ * index is replaced only once the new one is complete. */
 int vault_reindex(struct vault *v, vault_report_fn *report, void *ctx);
 
 struct vault_stat_row {
