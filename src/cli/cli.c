@@ -11,8 +11,10 @@
 
 #include <sodium.h>
 
+#include "ctl.h"
 #include "error.h"
 #include "fileio.h"
+#include "hex.h"
 #include "banned.h"
 
 int cli_error(const char *fmt, ...)
@@ -71,6 +73,55 @@ int cli_open_vault(struct cli *c, struct vault **v)
 	return 0;
 }
 
+/* The recorder, when it holds this vault's key (`labtape unlock`). */
+static struct ctl agent = { -1, NULL };
+
+static int agent_unseal(void *ctx, const uint8_t key_id[16], int32_t day,
+			uint8_t key[32])
+{
+	char hex[33];
+	json_t *resp = NULL;
+	const char *k;
+	int r;
+
+	(void)ctx;
+	lt_hex(key_id, 16, hex);
+	r = ctl_call(&agent, json_pack("{s:s, s:s, s:i}", "cmd", "unseal",
+				       "key_id", hex, "day", (int)day), &resp);
+	if (!r) {
+		k = json_string_value(json_object_get(resp, "key"));
+		if (!k || lt_unhex(k, key, 32))
+			r = lt_error(LT_EIO, "the recorder sent a malformed key");
+	} else if (r == LT_EINVAL) {
+		r = lt_error_wrap(LT_ENOKEY, "the recorder cannot open key %s",
+				  hex);
+	}
+	json_decref(resp);
+	return r;
+}
+
+/* Uses a running recorder that holds v's key, if there is one. */
+static int try_agent(struct vault *v)
+{
+	json_t *resp = NULL;
+	const char *id;
+	int ok;
+
+	if (ctl_connect(&agent))
+		return 0;
+	ok = ctl_call(&agent, json_pack("{s:s}", "cmd", "status"), &resp) == 0 &&
+	     json_is_true(json_object_get(resp, "unlocked")) &&
+	     (id = json_string_value(json_object_get(resp, "vault_id"))) &&
+	     !strcmp(id, vault_id_hex(v));
+	json_decref(resp);
+	if (!ok) {
+		ctl_close(&agent);
+		return 0;
+	}
+	vault_use_agent(v, agent_unseal, NULL);
+	return 1;
+}
+
 int cli_open_unlocked(struct cli *c, struct vault **v)
 {
 	struct buf pass = BUF_INIT;
@@ -78,6 +129,8 @@ int cli_open_unlocked(struct cli *c, struct vault **v)
 
 	if (cli_open_vault(c, v))
 		return 1;
+	if (!c->passfile && !getenv("LABTAPE_PASSPHRASE") && try_agent(*v))
+		return 0;
 	if (cli_passphrase(c->passfile, "LABTAPE_PASSPHRASE", "Passphrase: ", 0,
 			   &pass)) {
 		vault_free(*v);
@@ -141,13 +194,16 @@ int cli_passphrase(const char *file, const char *env, const char *prompt,
 		   int confirm, struct buf *out)
 {
 	const char *e;
+	int r = 0;
 
 	buf_reset(out);
 	if (file) {
 		char *nl;
-		if (lt_read_file(file, 4096, out))
-			return cli_error("cannot read the passphrase: %s",
-					 lt_errmsg());
+		if (lt_read_file(file, 4096, out)) {
+			r = cli_error("cannot read the passphrase: %s",
+				      lt_errmsg());
+			goto out;
+		}
 		nl = memchr(out->data, '\n', out->len);
 		if (nl)
 			buf_setlen(out, (size_t)(nl - out->data));
@@ -157,11 +213,12 @@ int cli_passphrase(const char *file, const char *env, const char *prompt,
 		buf_addstr(out, e);
 	} else {
 		struct buf again = BUF_INIT;
-		int r = 0;
-		if (read_tty(prompt, out))
-			return cli_error("no passphrase: there is no terminal to "
-					 "ask on (use --passphrase-file FILE or "
-					 "set %s)", env ? env : "LABTAPE_PASSPHRASE");
+		if (read_tty(prompt, out)) {
+			r = cli_error("no passphrase: there is no terminal to "
+				      "ask on (use --passphrase-file FILE or "
+				      "set %s)", env ? env : "LABTAPE_PASSPHRASE");
+			goto out;
+		}
 		if (confirm) {
 			if (read_tty("Repeat passphrase: ", &again) ||
 			    again.len != out->len ||
@@ -170,11 +227,15 @@ int cli_passphrase(const char *file, const char *env, const char *prompt,
 			cli_wipe(&again);
 		}
 		if (r)
-			return r;
+			goto out;
 	}
 	if (!out->len)
-		return cli_error("the passphrase is empty");
-	return 0;
+		r = cli_error("the passphrase is empty");
+out:
+	/* Callers only wipe what they got: leave nothing behind. */
+	if (r)
+		cli_wipe(out);
+	return r;
 }
 
 int cli_kdf(const char *name, enum vault_kdf *out)

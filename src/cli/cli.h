@@ -55,8 +55,8 @@ int cli_open_unlocked(struct cli *c, struct vault **v);
 /*
  * Reads a passphrase into out: from file if given (its first line), else
  * from the environment variable env if set, else from the terminal
- * (twice when confirm). Errors are printed; returns 0 or 1.
- * Wipe out with cli_wipe() when done.
+ * (twice when confirm). Errors are printed; returns 0 or 1 (out is then
+ * wiped and released). Wipe out with cli_wipe() when done.
  */
 int cli_passphrase(const char *file, const char *env, const char *prompt,
 		   int confirm, struct buf *out);
@@ -76,5 +76,14 @@ int cmd_verify(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_kinds(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
+int cmd_note(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_unlock(int argc, char **argv);
+int cmd_lock(int argc, char **argv);
 
 #endif

@@ -16,6 +16,15 @@ struct command {
 
 static const struct command commands[] = {
 	{ "init", cmd_init, "create a vault" },
+	{ "record", cmd_record, "start the recorder (the main job)" },
+	{ "status", cmd_status, "show what the recorder is doing" },
+	{ "pause", cmd_pause, "stop recording for now (or --for 15m)" },
+	{ "resume", cmd_resume, "record again after a pause" },
+	{ "mark", cmd_mark, "record a marker now" },
+	{ "note", cmd_note, "record a note now" },
+	{ "unlock", cmd_unlock, "let the recorder hold the vault key a while" },
+	{ "lock", cmd_lock, "make the recorder forget the vault key" },
+	{ "stop", cmd_stop, "stop the recorder" },
 	{ "passwd", cmd_passwd, "change the vault's passphrase" },
 	{ "append", cmd_append, "append JSONL events from stdin to a stream" },
 	{ "log", cmd_log, "show recorded events in time order" },

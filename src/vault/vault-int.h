@@ -165,6 +165,8 @@ struct vault {
 	uint8_t sk_ct[32 + 16];
 	int64_t created;
 	uint8_t *sk;		/* sodium_malloc'd when unlocked */
+	vault_unseal_fn *agent;	/* or this opens data keys */
+	void *agent_ctx;
 	sqlite3 *db;
 	sqlite3_stmt *st_block, *st_block_kind, *st_kind_ins, *st_kind_sel;
 	int lock_fd;		/* flock: shared while open, exclusive to reindex */

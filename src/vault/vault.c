@@ -447,6 +447,7 @@ void vault_lock(struct vault *v)
 	if (v->sk)
 		sodium_free(v->sk);
 	v->sk = NULL;
+	v->agent = NULL;
 }
 
 void vault_free(struct vault *v)
@@ -463,7 +464,29 @@ void vault_free(struct vault *v)
 
 int vault_is_unlocked(const struct vault *v)
 {
-	return v->sk != NULL;
+	return v->sk != NULL || v->agent != NULL;
+}
+
+void vault_use_agent(struct vault *v, vault_unseal_fn *fn, void *ctx)
+{
+	forget_keys(v);
+	v->agent = fn;
+	v->agent_ctx = ctx;
+}
+
+int vault_unseal(struct vault *v, const uint8_t key_id[16], int32_t day,
+		 uint8_t key[32])
+{
+	const uint8_t *k;
+	const char *label;
+	int r;
+
+	if (!v->sk)
+		return lt_error(LT_EINVAL, "the vault is locked");
+	if ((r = vault_data_key(v, key_id, day, &k, &label)))
+		return r;
+	memcpy(key, k, VAULT_KEY_LEN);
+	return 0;
 }
 
 int vault_unlock(struct vault *v, const char *pass, size_t passlen)
@@ -626,9 +649,20 @@ static int open_key(struct vault *v, struct vault_key *k, int32_t day)
 	}
 	k->key = sodium_malloc(VAULT_KEY_LEN);
 	k->label = xmalloc(llen - FRAME_TAG + 1);
-	if (!k->key || crypto_box_seal_open(k->key, p + 48, KEY_SEALED_LEN,
-					    v->pk, v->sk) != 0 ||
-	    crypto_aead_xchacha20poly1305_ietf_decrypt(
+	if (!k->key) {
+		r = lt_error(LT_EIO, "cannot allocate locked memory");
+		goto out;
+	}
+	if (!v->sk) {
+		if ((r = v->agent(v->agent_ctx, k->id, day, k->key)))
+			goto out;
+	} else if (crypto_box_seal_open(k->key, p + 48, KEY_SEALED_LEN, v->pk,
+					v->sk) != 0) {
+		r = lt_error(LT_EAUTH, "key file '%s' does not open with this "
+			     "vault's key", path.data);
+		goto out;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    (uint8_t *)k->label, NULL, NULL, p + KEY_FIXED, llen, p, 128,
 		    p + 128, k->key) != 0) {
 		r = lt_error(LT_EAUTH, "key file '%s' does not open with this "
@@ -658,7 +692,7 @@ int vault_data_key(struct vault *v, const uint8_t key_id[VAULT_ID_LEN],
 	struct vault_key probe, *k;
 	size_t lo = 0, hi = v->nkeys;
 
-	if (!v->sk)
+	if (!vault_is_unlocked(v))
 		return lt_error(LT_EINVAL, "the vault must be unlocked first");
 	memcpy(probe.id, key_id, VAULT_ID_LEN);
 	while (lo < hi) {

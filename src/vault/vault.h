@@ -66,6 +66,20 @@ int vault_unlock(struct vault *v, const char *pass, size_t passlen);
 void vault_lock(struct vault *v);
 int vault_is_unlocked(const struct vault *v);
 
+/*
+ * Reading through an agent instead of the passphrase: the recorder holds
+ * the secret key after `labtape unlock`, and fn asks it for the data key
+ * of one key file. The secret key never enters this process. A vault with
+ * an agent counts as unlocked for reading (not for vault_passwd()).
+ */
+typedef int vault_unseal_fn(void *ctx, const uint8_t key_id[16], int32_t day,
+			    uint8_t key[32]);
+void vault_use_agent(struct vault *v, vault_unseal_fn *fn, void *ctx);
+
+/* The data key of a key file (the agent's side); needs the secret key. */
+int vault_unseal(struct vault *v, const uint8_t key_id[16], int32_t day,
+		 uint8_t key[32]);
+
 /* Re-wraps the secret key under a new passphrase (and KDF preset). Needs
  * the vault unlocked. Segments and data keys are untouched. */
 int vault_passwd(struct vault *v, const char *newpass, size_t newlen,

@@ -1,0 +1,71 @@
+#ifndef LABTAPE_CONFIG_H
+#define LABTAPE_CONFIG_H
+
+/*
+ * The configuration file, $XDG_CONFIG_HOME/labtape/config (INI, parsed
+ * with libinih). Every key is optional; a missing file means defaults.
+ *
+ *	[vault]
+ *	dir = ~/.local/share/labtape
+ *
+ *	[record]
+ *	flush_interval = 1s          # at most this much is lost on power loss
+ *
+ *	[files]
+ *	enabled = yes
+ *	watch = ~/papers             # repeat for more trees
+ *	exclude = *.bak              # globs, repeatable, as in .gitignore
+ *	max_text_size = 8M           # larger files are stored as chunks
+ *	snapshot_every = 100         # a full snapshot every N edits
+ *
+ * A leading ~/ is the home folder. Unknown sections or keys are errors
+ * that name the file and line, so a typo never silently records more.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct config {
+	char *path;			/* the file read, or NULL */
+	char *vault_dir;		/* NULL: the default */
+	int64_t flush_interval_ns;
+
+	int files_enabled;
+	char **watch;			/* absolute paths */
+	size_t nwatch;
+	char **exclude;			/* globs */
+	size_t nexclude;
+	uint64_t max_text_size;
+	unsigned snapshot_every;
+};
+
+/* Defaults: flush 1 s, files on, nothing watched (the recorder adds the
+ * paths it is given), 8 MiB text cap, a snapshot every 100 edits. */
+void config_init(struct config *c);
+void config_release(struct config *c);
+
+/* The default path: $XDG_CONFIG_HOME/labtape/config, else
+ * ~/.config/labtape/config. */
+void config_default_path(struct buf *out);
+
+/*
+ * Reads path into c (over the defaults already there). A missing file is
+ * not an error when missing_ok. Errors name the file and line.
+ */
+int config_load(struct config *c, const char *path, int missing_ok);
+
+/*
+ * The recorder's control socket: $LABTAPE_SOCKET if set, else
+ * $XDG_RUNTIME_DIR/labtape/control, else /tmp/labtape-UID/control.
+ */
+void config_socket_path(struct buf *out);
+
+/* Adds a tree to watch (made absolute; ~/ expanded). */
+int config_add_watch(struct config *c, const char *path);
+
+/* Parses sizes such as 512, 64K, 8M, 1G (powers of 1024). */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif
