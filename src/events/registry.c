@@ -65,6 +65,8 @@ static const struct ev_field edit_fields[] = {
 	/* 12 */ { "detail", EV_OBJECT, 0,
 		   "for style, structural and comment ops, e.g. "
 		   "{\"action\":\"move\",\"from\":3,\"to\":5}" },
+	/* 13 */ { "path", EV_STRING, 0,
+		   "for a file, its path relative to the stream's root" },
 };
 
 static int check_pause(const json_t *data, struct buf *why)

@@ -101,12 +101,12 @@ TEST(registry_field_numbers_fixed)
 {
 	static const char *const edit[] = {
 		"doc", "part", "seq", "actor", "op", "pos", "len", "ins",
-		"del", "text", "group", "native", "detail",
+		"del", "text", "group", "native", "detail", "path",
 	};
 	const struct ev_kind *k = ev_kind_find("edit.op");
 
-	ASSERT(k->nfields >= 13);
-	for (size_t i = 0; i < 13; i++)
+	ASSERT(k->nfields >= 14);
+	for (size_t i = 0; i < 14; i++)
 		ASSERT_STREQ(k->fields[i].name, edit[i]);
 	ASSERT_STREQ(ev_kind_find("note")->fields[0].name, "text");
 	ASSERT_STREQ(ev_kind_find("marker")->fields[1].name, "session");
