@@ -85,9 +85,13 @@ static int agent_unseal(void *ctx, const uint8_t key_id[16], int32_t day,
 	int r;
 
 	(void)ctx;
+	json_t *req;
+
 	lt_hex(key_id, 16, hex);
-	r = ctl_call(&agent, json_pack("{s:s, s:s, s:i}", "cmd", "unseal",
-				       "key_id", hex, "day", (int)day), &resp);
+	req = json_pack("{s:s, s:s, s:i}", "cmd", "unseal", "key_id", hex,
+			"day", (int)day);
+	r = ctl_call(&agent, req, &resp);
+	json_decref(req);
 	if (!r) {
 		k = json_string_value(json_object_get(resp, "key"));
 		if (!k || lt_unhex(k, key, 32))
@@ -103,17 +107,19 @@ static int agent_unseal(void *ctx, const uint8_t key_id[16], int32_t day,
 /* Uses a running recorder that holds v's key, if there is one. */
 static int try_agent(struct vault *v)
 {
-	json_t *resp = NULL;
+	json_t *resp = NULL, *req;
 	const char *id;
 	int ok;
 
 	if (ctl_connect(&agent))
 		return 0;
-	ok = ctl_call(&agent, json_pack("{s:s}", "cmd", "status"), &resp) == 0 &&
+	req = json_pack("{s:s}", "cmd", "status");
+	ok = ctl_call(&agent, req, &resp) == 0 &&
 	     json_is_true(json_object_get(resp, "unlocked")) &&
 	     (id = json_string_value(json_object_get(resp, "vault_id"))) &&
 	     !strcmp(id, vault_id_hex(v));
 	json_decref(resp);
+	json_decref(req);
 	if (!ok) {
 		ctl_close(&agent);
 		return 0;

@@ -24,6 +24,14 @@ int64_t lt_mono_ns(void)
 	return (int64_t)ts.tv_sec * LT_NS_PER_SEC + ts.tv_nsec;
 }
 
+int64_t lt_mono_coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * LT_NS_PER_SEC + ts.tv_nsec;
+}
+
 /* Days from civil date, Howard Hinnant's algorithm (proleptic Gregorian). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -65,9 +73,12 @@ void lt_time_format(int64_t ns, char *out)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, LT_TIME_MAX_LEN, "%04lld-%02u-%02uT%02d:%02d:%02d.%09lldZ",
-		 (long long)y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-		 (int)(sod % 60), (long long)frac);
+	/* Years of int64 ns have at most 6 digits, so this always fits; the
+	 * check tells the compiler so. */
+	if (snprintf(out, LT_TIME_MAX_LEN, "%04lld-%02u-%02uT%02d:%02d:%02d.%09lldZ",
+		     (long long)y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
+		     (int)(sod % 60), (long long)frac) >= LT_TIME_MAX_LEN)
+		out[0] = '\0';
 }
 
 void lt_day_format(int32_t day, char *out)
@@ -76,7 +87,9 @@ void lt_day_format(int32_t day, char *out)
 	unsigned m, d;
 
 	civil_from_days(day, &y, &m, &d);
-	snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+	/* int32 days reach year 5881610: at most 14 characters. */
+	if (snprintf(out, 16, "%04lld-%02u-%02u", (long long)y, m, d) >= 16)
+		out[0] = '\0';
 }
 
 /* Reads exactly n digits. */

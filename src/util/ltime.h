@@ -16,6 +16,9 @@
 int64_t lt_now_ns(void);
 /* Monotonic time, for intervals. */
 int64_t lt_mono_ns(void);
+/* The same clock at tick resolution (a few ms), much cheaper to read: for
+ * checks on hot paths (the tape asks it once per record). */
+int64_t lt_mono_coarse_ns(void);
 
 /* The UTC day (days since 1970-01-01, floor) a timestamp falls in. */
 static inline int32_t lt_day_of(int64_t ns)

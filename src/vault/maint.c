@@ -131,17 +131,11 @@ static int reindex_file(void *ctx, const char *dayname, const char *name,
 
 	if (has_suffix(name, ".seg.tmp")) {
 		/* A writer died while creating this segment: nothing in it
-		 * was ever committed. Remove it, and the key file made for
-		 * it, unless its writer lives. */
+		 * was ever committed. Remove it unless its writer lives. Its
+		 * key file stays: a header is no proof that no other segment
+		 * uses that key, and an unused key file is harmless. */
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			if (lt_pread_all(fd, hdr, sizeof(hdr), 0, path) == 0 &&
-			    seg_header_decode(hdr, &h) == 0) {
-				struct buf kp = BUF_INIT;
-				vault_key_path(v, h.day, h.key_id, &kp);
-				unlink(kp.data);
-				buf_release(&kp);
-			}
 			unlink(path);
 			say(ri->report, ri->ctx, 0,
 			    "removed '%s', left by a writer that died", path);
@@ -260,7 +254,7 @@ struct verify {
 	/* A live writer may have synced a commit it has not indexed yet. */
 	int live;
 	int64_t committed_end;
-	struct buf plain;
+	struct buf plain, scratch;
 	ZSTD_DCtx *dctx;
 };
 
@@ -315,7 +309,8 @@ static int verify_frame(void *ctx, int64_t off, const struct frame_header *h,
 	int r;
 
 	if (vf->key &&
-	    (r = frame_open(frame, h, vf->seg_id, vf->key, &vf->plain, vf->dctx))) {
+	    (r = frame_open(frame, h, vf->seg_id, vf->key, &vf->plain, vf->dctx,
+			     &vf->scratch))) {
 		problem(vf, "segment %s: frame %llu at offset %lld: %s", vf->path,
 			(unsigned long long)h->frame_no, (long long)off,
 			lt_errmsg());
@@ -510,8 +505,22 @@ static int orphan_file(void *ctx, const char *dayname, const char *name,
 		    "segment %s holds no data and is not indexed", path);
 		return 0;
 	}
-	problem(o->vf, "segment %s is not in the index (run 'labtape reindex')",
-		path);
+	{
+		uint8_t hdr[SEG_HEADER_LEN];
+		struct seg_header h;
+		int fd = open(path, O_RDONLY | O_CLOEXEC), bad;
+		bad = fd < 0 || lt_pread_all(fd, hdr, sizeof(hdr), 0, path) ||
+		      seg_header_decode(hdr, &h);
+		if (fd >= 0)
+			close(fd);
+		if (bad)
+			problem(o->vf, "segment %s is not in the index, and its "
+				"header is damaged (%s): its blocks cannot be "
+				"reached", path, lt_errmsg());
+		else
+			problem(o->vf, "segment %s is not in the index (run "
+				"'labtape reindex')", path);
+	}
 	return 0;
 }
 
@@ -530,6 +539,7 @@ int vault_verify(struct vault *v, vault_report_fn *report, void *ctx,
 		stp = &local;
 	memset(stp, 0, sizeof(*stp));
 	buf_init(&vf.plain, 0);
+	buf_init(&vf.scratch, 0);
 	vf.v = v;
 	vf.report = report;
 	vf.ctx = ctx;
@@ -585,6 +595,7 @@ out:
 	free(vf.blocks);
 	free(segs);
 	buf_release(&vf.plain);
+	buf_release(&vf.scratch);
 	ZSTD_freeDCtx(vf.dctx);
 	return r;
 }

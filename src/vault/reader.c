@@ -28,15 +28,25 @@ struct iblk {
 	char *kindbuf;
 	const char *stream;		/* owned by the vault's key cache */
 	size_t refs;
+	struct buf *spare;		/* the iterator's, to give plain back to */
+	struct brec *recs;		/* the block's records, in time order */
+	size_t nrecs, pos;		/* pos: the next to hand out */
 };
 
-struct irec {
+struct brec {
 	int64_t t;
-	uint64_t seq;
-	struct iblk *blk;
 	const uint8_t *payload;
 	size_t len;
 	unsigned kind;
+	uint32_t idx;			/* position in the block, for stability */
+};
+
+/* The heap holds one cursor per loaded block that has records left,
+ * keyed by the time of its next record. */
+struct irec {
+	int64_t t;
+	uint64_t seq;			/* block load order, for ties */
+	struct iblk *blk;
 };
 
 struct iseg_fd {
@@ -52,6 +62,7 @@ struct vault_iter {
 	char *stream, *kind;
 	sqlite3_stmt *st;
 	int have_row;			/* st holds the next block's row */
+	int64_t next_tmin;		/* its t_min, when have_row */
 	int done;
 	struct irec *heap;
 	size_t nheap, heap_alloc;
@@ -60,6 +71,7 @@ struct vault_iter {
 	struct iseg_fd fds[ITER_FDS];
 	unsigned fd_next;
 	struct buf frame;
+	struct buf spare, body;
 	ZSTD_DCtx *dctx;
 };
 
@@ -81,6 +93,35 @@ static void heap_push(struct vault_iter *it, const struct irec *r)
 		i = parent;
 	}
 	it->heap[i] = *r;
+}
+
+static int brec_cmp(const void *a, const void *b)
+{
+	const struct brec *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Restores the heap after the key of element 0 grew. */
+static void heap_sift_top(struct vault_iter *it)
+{
+	struct irec top = it->heap[0];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= it->nheap)
+			break;
+		if (c + 1 < it->nheap && rec_less(&it->heap[c + 1], &it->heap[c]))
+			c++;
+		if (!rec_less(&it->heap[c], &top))
+			break;
+		it->heap[i] = it->heap[c];
+		i = c;
+	}
+	it->heap[i] = top;
 }
 
 static void heap_pop(struct vault_iter *it, struct irec *out)
@@ -109,10 +150,14 @@ static void blk_unref(struct iblk *b)
 {
 	if (!b || --b->refs)
 		return;
-	buf_release(&b->plain);
+	if (b->spare && !b->spare->alloc)
+		*b->spare = b->plain;
+	else
+		buf_release(&b->plain);
 	buf_release(&b->hdr);
 	free(b->kinds);
 	free(b->kindbuf);
+	free(b->recs);
 	free(b);
 }
 
@@ -126,6 +171,8 @@ int vault_iter_open(struct vault_iter **out, struct vault *v,
 		return lt_error(LT_EINVAL, "the vault must be unlocked to read");
 	it = xcalloc(1, sizeof(*it));
 	buf_init(&it->frame, 0);
+	buf_init(&it->spare, 0);
+	buf_init(&it->body, 0);
 	it->v = v;
 	it->q = *q;
 	it->stream = q->stream ? xstrdup(q->stream) : NULL;
@@ -180,6 +227,8 @@ void vault_iter_free(struct vault_iter *it)
 	sqlite3_finalize(it->st);
 	ZSTD_freeDCtx(it->dctx);
 	buf_release(&it->frame);
+	buf_release(&it->spare);
+	buf_release(&it->body);
 	free(it->heap);
 	free(it->stream);
 	free(it->kind);
@@ -258,7 +307,10 @@ static int load_block(struct vault_iter *it)
 	buf_setlen(&it->frame, (size_t)len);
 
 	b = xcalloc(1, sizeof(*b));
-	buf_init(&b->plain, 0);
+	b->plain = it->spare;
+	buf_init(&it->spare, 0);
+	buf_reset(&b->plain);
+	b->spare = &it->spare;
 	buf_init(&b->hdr, 0);
 	b->stream = label;
 	r = frame_parse_header((const uint8_t *)it->frame.data, it->frame.len,
@@ -275,7 +327,7 @@ static int load_block(struct vault_iter *it)
 	}
 	if ((r = frame_check_trailer((const uint8_t *)it->frame.data, &b->h)) ||
 	    (r = frame_open((const uint8_t *)it->frame.data, &b->h, seg_id, key,
-			    &b->plain, it->dctx)))
+			    &b->plain, it->dctx, &it->body)))
 		goto out;
 
 	/* Kind names, NUL-terminated, for the records handed out. */
@@ -302,9 +354,15 @@ static int load_block(struct vault_iter *it)
 	c.nkinds = b->h.nkinds;
 	{
 		uint32_t n = 0;
-		struct irec ir;
-		size_t first = it->nheap;
+		int sorted = 1;
+		b->recs = xmalloc((size_t)b->h.nrec * sizeof(*b->recs));
 		while ((r = rec_next(&c, &rec)) == 1) {
+			struct brec *br;
+			if (n == b->h.nrec) {
+				n++;	/* one too many: reported below */
+				r = 0;
+				break;
+			}
 			n++;
 			if (rec.t < b->h.t_min || rec.t > b->h.t_max) {
 				r = lt_error(LT_ECORRUPT, "record time outside "
@@ -314,32 +372,27 @@ static int load_block(struct vault_iter *it)
 			if (rec.t < it->q.since || rec.t >= it->q.until ||
 			    (it->q.kind && strcmp(b->kinds[rec.kind], it->q.kind)))
 				continue;
-			ir.t = rec.t;
-			ir.seq = it->seq++;
-			ir.blk = b;
-			ir.payload = rec.payload;
-			ir.len = rec.len;
-			ir.kind = rec.kind;
-			heap_push(it, &ir);
-			b->refs++;
+			br = &b->recs[b->nrecs++];
+			br->t = rec.t;
+			br->payload = rec.payload;
+			br->len = rec.len;
+			br->kind = rec.kind;
+			br->idx = n;
+			if (b->nrecs > 1 && br->t < br[-1].t)
+				sorted = 0;
 		}
 		if (!r && n != b->h.nrec)
 			r = lt_error(LT_ECORRUPT, "block holds %u records, its "
 				     "header says %u", n, b->h.nrec);
-		if (r) {
-			/* Take back what this block pushed: all or nothing. */
-			struct irec *keep = xmalloc((first + 1) * sizeof(*keep));
-			size_t nkeep = 0;
-			while (it->nheap) {
-				struct irec x;
-				heap_pop(it, &x);
-				if (x.blk != b)
-					keep[nkeep++] = x;
-			}
-			for (size_t i = 0; i < nkeep; i++)
-				heap_push(it, &keep[i]);
-			free(keep);
-			b->refs = 0;
+		if (!r && b->nrecs) {
+			struct irec ir;
+			if (!sorted)
+				qsort(b->recs, b->nrecs, sizeof(*b->recs), brec_cmp);
+			ir.t = b->recs[0].t;
+			ir.seq = it->seq++;
+			ir.blk = b;
+			heap_push(it, &ir);
+			b->refs = 1;
 		}
 	}
 out:
@@ -362,6 +415,7 @@ static int step(struct vault_iter *it)
 
 	if (rc == SQLITE_ROW) {
 		it->have_row = 1;
+		it->next_tmin = sqlite3_column_int64(it->st, 0);
 		return 0;
 	}
 	it->have_row = 0;
@@ -381,7 +435,7 @@ int vault_iter_next(struct vault_iter *it, struct vault_record *rec)
 	if (!it->have_row && !it->done && (r = step(it)))
 		return r;
 	while (it->have_row &&
-	       (!it->nheap || sqlite3_column_int64(it->st, 0) <= it->heap[0].t)) {
+	       (!it->nheap || it->next_tmin <= it->heap[0].t)) {
 		r = load_block(it);
 		{
 			int r2 = step(it);
@@ -393,12 +447,23 @@ int vault_iter_next(struct vault_iter *it, struct vault_record *rec)
 	}
 	if (!it->nheap)
 		return 0;
-	heap_pop(it, &top);
-	it->last = top.blk;
-	rec->t = top.t;
-	rec->stream = top.blk->stream;
-	rec->kind = top.blk->kinds[top.kind];
-	rec->payload = top.payload;
-	rec->len = top.len;
+	{
+		struct iblk *b = it->heap[0].blk;
+		const struct brec *br = &b->recs[b->pos++];
+		rec->t = br->t;
+		rec->stream = b->stream;
+		rec->kind = b->kinds[br->kind];
+		rec->payload = br->payload;
+		rec->len = br->len;
+		b->refs++;
+		it->last = b;
+		if (b->pos < b->nrecs) {
+			it->heap[0].t = b->recs[b->pos].t;
+			heap_sift_top(it);
+		} else {
+			heap_pop(it, &top);
+			blk_unref(b);
+		}
+	}
 	return 1;
 }

@@ -245,36 +245,34 @@ int frame_build_data(struct frame_header *h, const char *const *kinds,
 
 int frame_open(const uint8_t *frame, const struct frame_header *h,
 	       const uint8_t seg_id[VAULT_ID_LEN], const uint8_t *key,
-	       struct buf *plain, void *dctx)
+	       struct buf *plain, void *dctx, struct buf *scratch)
 {
-	struct buf ad = BUF_INIT, body = BUF_INIT;
+	struct buf ad = BUF_INIT;
 	unsigned long long n;
 	int r = 0;
 
 	make_ad(seg_id, frame, h->hlen, &ad);
-	buf_grow(&body, h->ct_len);
+	buf_reset(scratch);
+	buf_grow(scratch, h->ct_len);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    (uint8_t *)body.data, &n, NULL, frame + h->hlen + FRAME_NONCE,
-		    h->ct_len, (const uint8_t *)ad.data, ad.len, frame + h->hlen,
-		    key) != 0) {
+		    (uint8_t *)scratch->data, &n, NULL,
+		    frame + h->hlen + FRAME_NONCE, h->ct_len,
+		    (const uint8_t *)ad.data, ad.len, frame + h->hlen, key) != 0) {
 		r = lt_error(LT_EAUTH, "block does not authenticate");
 		goto out;
 	}
 	buf_reset(plain);
 	if (h->type == FRAME_COMMIT)
 		goto out;
-	{
-		unsigned long long csize = ZSTD_getFrameContentSize(body.data, n);
-		if (csize != h->plain_len) {
-			r = lt_error(LT_ECORRUPT,
-				     "block content size does not match its header");
-			goto out;
-		}
+	if (ZSTD_getFrameContentSize(scratch->data, n) != h->plain_len) {
+		r = lt_error(LT_ECORRUPT,
+			     "block content size does not match its header");
+		goto out;
 	}
 	buf_grow(plain, h->plain_len);
 	{
 		size_t d = ZSTD_decompressDCtx(dctx, plain->data, h->plain_len,
-					       body.data, n);
+					       scratch->data, n);
 		if (ZSTD_isError(d) || d != h->plain_len) {
 			r = lt_error(LT_ECORRUPT, "block does not decompress: %s",
 				     ZSTD_isError(d) ? ZSTD_getErrorName(d)
@@ -285,7 +283,6 @@ int frame_open(const uint8_t *frame, const struct frame_header *h,
 	}
 out:
 	buf_release(&ad);
-	buf_release(&body);
 	return r;
 }
 

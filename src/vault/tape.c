@@ -461,7 +461,7 @@ static int retire(struct tape *t, size_t i)
 int tape_tick(struct tape *t)
 {
 	if (!t->opt.autocommit ||
-	    lt_mono_ns() - t->last_commit < t->opt.flush_interval_ns)
+	    lt_mono_coarse_ns() - t->last_commit < t->opt.flush_interval_ns)
 		return 0;
 	for (size_t i = 0; i < t->nsegs; i++) {
 		int r;

@@ -106,12 +106,14 @@ void frame_build_commit(const uint8_t seg_id[VAULT_ID_LEN], uint64_t frame_no,
 
 /*
  * Decrypts and decompresses a data or commit frame (already checked with
- * frame_check_trailer) into plain. LT_EAUTH if authentication fails,
- * LT_ECORRUPT if the plaintext is not what the header says.
+ * frame_check_trailer) into plain, using scratch for the decrypted,
+ * still compressed body (callers keep one to avoid an allocation per
+ * block). LT_EAUTH if authentication fails, LT_ECORRUPT if the plaintext
+ * is not what the header says.
  */
 int frame_open(const uint8_t *frame, const struct frame_header *h,
 	       const uint8_t seg_id[VAULT_ID_LEN], const uint8_t *key,
-	       struct buf *plain, void *zstd_dctx);
+	       struct buf *plain, void *zstd_dctx, struct buf *scratch);
 
 /*
  * Records, inside a data frame's plaintext:

@@ -24,7 +24,7 @@ static const uint8_t key[VAULT_KEY_LEN] = "fuzz-key-fuzz-key-fuzz-key-fuzz";
 static const uint8_t seg_id[VAULT_ID_LEN] = "fuzz-segment-id";
 
 struct ctx {
-	struct buf plain;
+	struct buf plain, scratch;
 	ZSTD_DCtx *dctx;
 };
 
@@ -52,7 +52,8 @@ static int on_frame(void *arg, int64_t off, const struct frame_header *h,
 		if (len == 0)
 			abort();
 	}
-	if (frame_open(frame, h, seg_id, key, &c->plain, c->dctx) == 0 &&
+	if (frame_open(frame, h, seg_id, key, &c->plain, c->dctx,
+		       &c->scratch) == 0 &&
 	    h->type == FRAME_DATA)
 		parse_records((const uint8_t *)c->plain.data, c->plain.len,
 			      h->nkinds);
@@ -68,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	buf_init(&c.plain, 0);
+	buf_init(&c.scratch, 0);
 	c.dctx = ZSTD_createDCtx();
 	if (size >= SEG_HEADER_LEN)
 		seg_header_decode(data, &sh);
@@ -98,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					       &h, &need) ||
 			    frame_check_trailer((const uint8_t *)out.data, &h) ||
 			    frame_open((const uint8_t *)out.data, &h, seg_id, key,
-				       &c.plain, c.dctx) ||
+				       &c.plain, c.dctx, &c.scratch) ||
 			    c.plain.len != size || memcmp(c.plain.data, data, size))
 				abort();	/* our own frame must round-trip */
 			parse_records((const uint8_t *)c.plain.data, c.plain.len,
@@ -110,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ZSTD_freeDCtx(c.dctx);
 	buf_release(&c.plain);
+	buf_release(&c.scratch);
 	return 0;
 }
 
