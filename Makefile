@@ -37,7 +37,13 @@ fuzz:
 bench: all
 	@$(BUILD)/bench/ingest
 
+# Installs build/labtape into $(PREFIX)/bin (default /usr/local) and the
+# systemd user unit.
+PREFIX ?= /usr/local
+install: all
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all deps check run sanitize fuzz bench clean
+.PHONY: all deps check run sanitize fuzz bench install clean
