@@ -20,6 +20,7 @@ static const char *type_name(enum ev_type t)
 	case EV_NUMBER: return "number";
 	case EV_OBJECT: return "object";
 	case EV_ARRAY: return "array";
+	case EV_BYTES: return "bytes";
 	}
 	return "?";
 }

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "bytes.h"
 #include "error.h"
 #include "events-int.h"
+#include "xalloc.h"
 #include "banned.h"
 
 /*
@@ -46,6 +49,16 @@
  * 5. Integers are jansson's json_int_t (64 bits) as zigzag varints; reals
  *    are the raw IEEE 754 bits, so they round-trip exactly (-0.0
  *    included). JSON has no NaN or infinity, so the decoder refuses them.
+ *
+ * 6. Bytes (tag 8) are typed by the registry, not by the JSON value: in
+ *    JSON a bytes field holds a base64 string, which the encoder writes as
+ *    tag 8 when the field is an EV_BYTES field of the kind's table (so
+ *    only at the top level, and only for a kind). Only canonical base64
+ *    is accepted (ev_base64_check), so decoding gives back the very
+ *    string that was encoded. The decoder mirrors this: tag 8 only as the
+ *    value of such a field, and never a string (tag 5) there, since the
+ *    encoder could not have written one; a non-string value in a bytes
+ *    field is encoded and decoded as itself (ev_validate refuses it).
  */
 
 enum {
@@ -57,7 +70,10 @@ enum {
 	TAG_STRING,
 	TAG_ARRAY,
 	TAG_OBJECT,
+	TAG_BYTES,
 };
+
+#define B64 sodium_base64_VARIANT_ORIGINAL
 
 /* jansson reports allocation failure as NULL; like xmalloc, give up. */
 static json_t *jcheck(json_t *v)
@@ -124,6 +140,29 @@ long long ev_utf8_count(const char *s, size_t n)
 	return count;
 }
 
+long long ev_base64_check(const char *s, size_t n)
+{
+	/* Checked through libsodium's decoder, a piece at a time so that
+	 * checking needs no memory. Each piece is whole 4-character groups;
+	 * only the last may end in padding. */
+	enum { PIECE = 4096 };
+	unsigned char bin[PIECE / 4 * 3];
+	size_t pads, got;
+
+	if (n % 4)
+		return -1;
+	for (size_t at = 0; at < n; at += PIECE) {
+		size_t m = n - at < PIECE ? n - at : PIECE;
+		if (at + m < n && s[at + m - 1] == '=')
+			return -1;
+		if (sodium_base642bin(bin, sizeof(bin), s + at, m, NULL, &got,
+				      NULL, B64))
+			return -1;
+	}
+	pads = (n && s[n - 1] == '=') + (n > 1 && s[n - 2] == '=');
+	return (long long)(n / 4 * 3 - pads);
+}
+
 static int depth_ok(const json_t *v, int depth)
 {
 	size_t i;
@@ -157,13 +196,15 @@ int ev_check_depth(const json_t *v, const char *what)
 	return 0;
 }
 
-/* The field number of key in k's table, or -1. */
+/* The field number of key[0..n) in k's table, or -1. key need not be
+ * NUL-terminated (the decoder's point into the payload). */
 static long field_index(const struct ev_kind *k, const char *key, size_t n)
 {
+	if (!n)
+		return -1; /* no field has an empty name */
 	for (size_t i = 0; i < k->nfields; i++) {
 		const char *name = k->fields[i].name;
-		/* key is NUL-terminated too, so key[0] is there to compare;
-		 * most names differ in it, sparing the strlen. */
+		/* Most names differ in their first byte, sparing the strlen. */
 		if (name[0] == key[0] && strlen(name) == n && !memcmp(name, key, n))
 			return (long)i;
 	}
@@ -211,6 +252,33 @@ static int put_real(struct buf *out, double x)
 static int encode_value(const struct ev_kind *k, const json_t *v, int depth,
 			struct buf *out);
 
+/* Writes the base64 string v of bytes field f as tag 8 (note 6). */
+static int encode_bytes(const struct ev_field *f, const json_t *v,
+			struct buf *out)
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), hl, got;
+	long long m = ev_base64_check(s, n);
+	uint8_t *p;
+	int r;
+
+	if (m < 0)
+		return lt_error(LT_EINVAL, "data.%s: not canonical base64 "
+				"(standard alphabet, '=' padding, no spaces)",
+				f->name);
+	if ((r = buf_grow(out, 1 + UVARINT_MAX + (size_t)m)) < 0)
+		return r;
+	p = (uint8_t *)out->data + out->len;
+	p[0] = TAG_BYTES;
+	hl = 1 + put_uvarint(p + 1, (uint64_t)m);
+	if (sodium_base642bin(p + hl, (size_t)m, s, n, NULL, &got, NULL, B64) ||
+	    got != (size_t)m)
+		return lt_error(LT_EINVAL, "data.%s: not canonical base64",
+				f->name);
+	buf_setlen(out, out->len + hl + got);
+	return 0;
+}
+
 /* k is non-NULL only for the outermost object (note 2). */
 static int encode_object(const struct ev_kind *k, const json_t *v, int depth,
 			 struct buf *out)
@@ -224,6 +292,7 @@ static int encode_object(const struct ev_kind *k, const json_t *v, int depth,
 		const char *key = json_object_iter_key(it);
 		size_t klen = json_object_iter_key_len(it);
 		long f = k ? field_index(k, key, klen) : -1;
+		const json_t *val = json_object_iter_value(it);
 
 		if (f >= 0) {
 			r = put(out, -1, (uint64_t)f << 1 | 1, NULL, 0);
@@ -238,7 +307,10 @@ static int encode_object(const struct ev_kind *k, const json_t *v, int depth,
 		}
 		if (r < 0)
 			return r;
-		r = encode_value(NULL, json_object_iter_value(it), depth + 1, out);
+		if (f >= 0 && k->fields[f].type == EV_BYTES && json_is_string(val))
+			r = encode_bytes(&k->fields[f], val, out);
+		else
+			r = encode_value(NULL, val, depth + 1, out);
 		if (r < 0)
 			return r;
 	}
@@ -346,7 +418,9 @@ static int get_count(struct dec *d, const char *what, size_t min_size,
 	return 0;
 }
 
-static int decode_value(struct dec *d, int depth, json_t **out);
+/* bytes_field: the value is that of a top-level EV_BYTES field (note 6). */
+static int decode_value(struct dec *d, int depth, int bytes_field,
+			json_t **out);
 
 /* Reads one key into name/len, which point into d's input or k's table. */
 static int decode_key(struct dec *d, int depth, const char **name,
@@ -398,16 +472,20 @@ static int decode_object(struct dec *d, int depth, json_t **out)
 		const uint8_t *at = d->p;
 		const char *name = NULL;
 		size_t len = 0;
+		long f;
 		json_t *v;
 
 		if ((r = decode_key(d, depth, &name, &len)) < 0)
 			goto fail;
+		f = depth == 1 && d->k ? field_index(d->k, name, len) : -1;
 		if (json_object_getn(obj, name, len)) {
 			r = corrupt(d, at, "duplicate key '%.*s'",
 				    (int)(len < 64 ? len : 64), name);
 			goto fail;
 		}
-		if ((r = decode_value(d, depth + 1, &v)) < 0)
+		r = decode_value(d, depth + 1,
+				 f >= 0 && d->k->fields[f].type == EV_BYTES, &v);
+		if (r < 0)
 			goto fail;
 		if (json_object_setn_new_nocheck(obj, name, len, v) < 0)
 			jcheck(NULL);
@@ -429,7 +507,7 @@ static int decode_array(struct dec *d, int depth, json_t **out)
 		goto fail;
 	for (uint64_t i = 0; i < count; i++) {
 		json_t *v;
-		if ((r = decode_value(d, depth + 1, &v)) < 0)
+		if ((r = decode_value(d, depth + 1, 0, &v)) < 0)
 			goto fail;
 		if (json_array_append_new(arr, v) < 0)
 			jcheck(NULL);
@@ -441,7 +519,27 @@ fail:
 	return r;
 }
 
-static int decode_value(struct dec *d, int depth, json_t **out)
+/* Reads the body of a tag 8 value into a base64 string. */
+static int decode_bytes(struct dec *d, json_t **out)
+{
+	uint64_t len;
+	char *b64;
+	size_t n;
+	int r;
+
+	if ((r = get_count(d, "bytes length", 1, &len)) < 0)
+		return r;
+	n = sodium_base64_ENCODED_LEN((size_t)len, B64);
+	b64 = xmalloc(n);
+	sodium_bin2base64(b64, n, d->p, (size_t)len, B64);
+	*out = jcheck(json_stringn_nocheck(b64, n - 1));
+	free(b64);
+	d->p += len;
+	return 0;
+}
+
+static int decode_value(struct dec *d, int depth, int bytes_field,
+			json_t **out)
 {
 	const uint8_t *at = d->p;
 	uint64_t bits, len;
@@ -477,6 +575,8 @@ static int decode_value(struct dec *d, int depth, json_t **out)
 		*out = jcheck(json_real(x));
 		return 0;
 	case TAG_STRING:
+		if (bytes_field)
+			return corrupt(d, at, "a string where bytes belong");
 		if ((r = get_count(d, "string length", 1, &len)) < 0)
 			return r;
 		if (ev_utf8_count((const char *)d->p, (size_t)len) < 0)
@@ -493,6 +593,10 @@ static int decode_value(struct dec *d, int depth, json_t **out)
 		if (*at == TAG_ARRAY)
 			return decode_array(d, depth, out);
 		return decode_object(d, depth, out);
+	case TAG_BYTES:
+		if (!bytes_field)
+			return corrupt(d, at, "bytes outside a bytes field");
+		return decode_bytes(d, out);
 	}
 	return corrupt(d, at, "unknown value tag %u", *at);
 }
@@ -511,7 +615,7 @@ int ev_decode(const struct ev_kind *k, const uint8_t *p, size_t n,
 	if (k && p[0] != TAG_OBJECT)
 		return corrupt(&d, p, "payload of kind '%s' is not an object",
 			       k->name);
-	if ((r = decode_value(&d, 1, &v)) < 0)
+	if ((r = decode_value(&d, 1, 0, &v)) < 0)
 		return r;
 	if (d.p != d.end) {
 		json_decref(v);

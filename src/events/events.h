@@ -21,9 +21,14 @@
  *     tag 5 string       body: uvarint length, UTF-8 bytes
  *     tag 6 array        body: uvarint count, count values
  *     tag 7 object       body: uvarint count, count (key value) pairs
+ *     tag 8 bytes        body: uvarint length, raw bytes; only as the value
+ *                        of a top-level field of type EV_BYTES
  *   key    := uvarint k; k odd: field number k>>1 of the kind's registry
  *             entry; k even: a literal name of k>>1 bytes follows
  *   payload := value (always an object for registered kinds)
+ *
+ * A bytes field's JSON form is a base64 string (standard alphabet, with
+ * padding, nothing else); the encoder turns it into tag 8, the decoder back.
  *
  * Field numbers are part of the format: a kind's fields may be added at the
  * end of its table but never reordered or removed.
@@ -44,6 +49,7 @@ enum ev_type {
 	EV_NUMBER,	/* integer or real */
 	EV_OBJECT,
 	EV_ARRAY,
+	EV_BYTES,	/* binary data; in JSON a canonical base64 string */
 };
 
 struct ev_field {
@@ -76,8 +82,13 @@ const struct ev_kind *ev_kinds(size_t *n);
  */
 int ev_validate(const struct ev_kind *k, const json_t *data, struct buf *why);
 
-/* Encodes data (any JSON value; an object for registered kinds) as a
- * payload, appending to out. k may be NULL (no field numbers are used). */
+/*
+ * Encodes data (any JSON value; an object for registered kinds) as a
+ * payload, appending to out. k may be NULL (no field numbers are used).
+ * A string in a top-level EV_BYTES field of k is written as the bytes it
+ * encodes; if it is not canonical base64, returns LT_EINVAL naming the
+ * field. On failure out is left as it was.
+ */
 int ev_encode(const struct ev_kind *k, const json_t *data, struct buf *out);
 
 /*

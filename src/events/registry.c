@@ -157,6 +157,69 @@ static int check_edit(const json_t *data, struct buf *why)
 	return 0;
 }
 
+/*
+ * Binary and large files as content-defined chunks (doc/files-source.md,
+ * "Binary and large files"): each distinct chunk once as fs.chunk, then
+ * per version of a file one fs.blob that lists its chunks in order.
+ */
+static const struct ev_field chunk_fields[] = {
+	/* 0 */ { "hash", EV_STRING, 1,
+		  "keyed BLAKE2b-256 of the data, 64 lowercase hex digits" },
+	/* 1 */ { "data", EV_BYTES, 1, "the chunk's bytes" },
+};
+
+static const struct ev_field blob_fields[] = {
+	/* 0 */ { "doc", EV_STRING, 1, "document id" },
+	/* 1 */ { "path", EV_STRING, 0,
+		  "the file's path relative to the stream's root" },
+	/* 2 */ { "seq", EV_INT, 1,
+		  "per-document sequence number, shared with edit.op" },
+	/* 3 */ { "group", EV_STRING, 0, "the save this version belongs to" },
+	/* 4 */ { "actor", EV_STRING, 0, "who saved the file" },
+	/* 5 */ { "size", EV_INT, 1, "the file's size in bytes" },
+	/* 6 */ { "chunks", EV_ARRAY, 1,
+		  "the hashes of the file's chunks (fs.chunk), in order" },
+};
+
+static int is_hash(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || json_string_length(v) != 64)
+		return 0;
+	for (size_t i = 0; i < 64; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+static int check_chunk(const json_t *data, struct buf *why)
+{
+	if (!is_hash(json_object_get(data, "hash"))) {
+		buf_addstr(why, "data.hash: must be 64 lowercase hex digits");
+		return LT_EINVAL;
+	}
+	return 0;
+}
+
+static int check_blob(const json_t *data, struct buf *why)
+{
+	const json_t *chunks = json_object_get(data, "chunks"), *h;
+	size_t i;
+
+	if (check_nonneg(data, "seq", why) || check_nonneg(data, "size", why))
+		return LT_EINVAL;
+	json_array_foreach(chunks, i, h) {
+		if (!is_hash(h)) {
+			buf_addf(why, "data.chunks[%zu]: must be a chunk hash, "
+				      "64 lowercase hex digits", i);
+			return LT_EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Sorted by name. */
 static const struct ev_kind kinds[] = {
 	{ "control.pause", "recording paused", pause_fields,
@@ -165,6 +228,10 @@ static const struct ev_kind kinds[] = {
 	  NFIELDS(resume_fields), NULL },
 	{ "edit.op", "one edit of a document, in the canonical record",
 	  edit_fields, NFIELDS(edit_fields), check_edit },
+	{ "fs.blob", "one version of a binary or large file, as its chunks",
+	  blob_fields, NFIELDS(blob_fields), check_blob },
+	{ "fs.chunk", "a content-defined chunk of a file, stored once",
+	  chunk_fields, NFIELDS(chunk_fields), check_chunk },
 	{ "marker", "a point in time the researcher marked", marker_fields,
 	  NFIELDS(marker_fields), NULL },
 	{ "note", "a free-text note by the researcher", note_fields,
@@ -197,10 +264,11 @@ const struct ev_kind *ev_kind_find(const char *name)
 /* Names of the field types, bare and with an article, by enum ev_type. */
 static const char *const type_bare[] = {
 	"value", "string", "integer", "boolean", "number", "object", "array",
+	"bytes",
 };
 static const char *const type_a[] = {
 	"any value", "a string", "an integer", "a boolean", "a number",
-	"an object", "an array",
+	"an object", "an array", "bytes (a base64 string)",
 };
 
 static const char *json_type_name(const json_t *v)
@@ -228,6 +296,7 @@ static int type_ok(enum ev_type t, const json_t *v)
 	case EV_NUMBER: return json_is_number(v);
 	case EV_OBJECT: return json_is_object(v);
 	case EV_ARRAY: return json_is_array(v);
+	case EV_BYTES: return json_is_string(v);
 	}
 	return 0;
 }
@@ -257,6 +326,13 @@ int ev_validate(const struct ev_kind *k, const json_t *data, struct buf *why)
 		if (v && json_is_string(v) &&
 		    ev_utf8_count(json_string_value(v), json_string_length(v)) < 0) {
 			buf_addf(why, "data.%s: not valid UTF-8", f->name);
+			return LT_EINVAL;
+		}
+		if (v && f->type == EV_BYTES &&
+		    ev_base64_check(json_string_value(v),
+				    json_string_length(v)) < 0) {
+			buf_addf(why, "data.%s: not canonical base64 (standard "
+				      "alphabet, '=' padding, no spaces)", f->name);
 			return LT_EINVAL;
 		}
 	}

@@ -643,8 +643,10 @@ int vault_stats(struct vault *v, vault_stat_fn *fn, void *ctx)
 		row->plain = (uint64_t)sqlite3_column_int64(st, 5);
 	}
 	sqlite3_finalize(st);
-	/* Several writers' keys can serve one stream and day: merge them. */
-	qsort(rows, n, sizeof(*rows), srow_cmp);
+	/* Several writers' keys can serve one stream and day: merge them.
+	 * (An empty vault has rows == NULL, which qsort() must not see.) */
+	if (n)
+		qsort(rows, n, sizeof(*rows), srow_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (out && !srow_cmp(&rows[out - 1], &rows[i])) {
 			rows[out - 1].records += rows[i].records;

@@ -1,6 +1,7 @@
 /*
  * Fuzzes the event layer's two readers of outside data: a JSONL line of
- * `labtape append` input (ev_parse_line) and a stored payload (ev_decode).
+ * `labtape append` input (ev_parse_line) and a stored payload (ev_decode,
+ * under edit.op, under fs.chunk for bytes fields, and without a kind).
  * Whatever parses must survive encode -> decode unchanged, print as
  * canonical JSON that parses back to the same event, and render as valid
  * UTF-8 within the width asked for.
@@ -104,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_line(data, size);
 	check_payload(ev_kind_find("edit.op"), data, size);
+	check_payload(ev_kind_find("fs.chunk"), data, size);
 	check_payload(NULL, data, size);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "buf.h"
 #include "error.h"
@@ -87,7 +88,8 @@ TEST(registry_sorted_and_found)
 	}
 	ASSERT_STREQ(k[0].name, "control.pause");
 	ASSERT(ev_kind_find("note") && ev_kind_find("marker") &&
-	       ev_kind_find("control.resume") && ev_kind_find("edit.op"));
+	       ev_kind_find("control.resume") && ev_kind_find("edit.op") &&
+	       ev_kind_find("fs.chunk") && ev_kind_find("fs.blob"));
 	ASSERT(!ev_kind_find(""));
 	ASSERT(!ev_kind_find("edit"));
 	ASSERT(!ev_kind_find("edit.op "));
@@ -112,6 +114,19 @@ TEST(registry_field_numbers_fixed)
 	ASSERT_STREQ(ev_kind_find("marker")->fields[1].name, "session");
 	ASSERT_STREQ(ev_kind_find("control.pause")->fields[1].name, "until");
 	ASSERT_STREQ(ev_kind_find("control.resume")->fields[1].name, "by");
+
+	static const char *const blob[] = {
+		"doc", "path", "seq", "group", "actor", "size", "chunks",
+	};
+	k = ev_kind_find("fs.blob");
+	ASSERT(k->nfields >= 7);
+	for (size_t i = 0; i < 7; i++)
+		ASSERT_STREQ(k->fields[i].name, blob[i]);
+	ASSERT_EQ(k->fields[6].type, EV_ARRAY);
+	k = ev_kind_find("fs.chunk");
+	ASSERT_STREQ(k->fields[0].name, "hash");
+	ASSERT_STREQ(k->fields[1].name, "data");
+	ASSERT_EQ(k->fields[1].type, EV_BYTES);
 }
 
 TEST(validate_fields)
@@ -419,7 +434,9 @@ TEST(codec_decode_errors)
 	json_t *v;
 
 	EXPECT_CORRUPT(NULL, "", "payload is empty");
-	EXPECT_CORRUPT(NULL, "\x08", "payload byte 0: unknown value tag 8");
+	EXPECT_CORRUPT(NULL, "\x09", "payload byte 0: unknown value tag 9");
+	EXPECT_CORRUPT(NULL, "\x08\x00", "payload byte 0: bytes outside a "
+		       "bytes field");
 	EXPECT_CORRUPT(NULL, "\xff", "payload byte 0: unknown value tag 255");
 	EXPECT_CORRUPT(NULL, "\x00\x00", "payload byte 1: 1 unexpected bytes");
 	EXPECT_CORRUPT(NULL, "\x03", "payload byte 0: integer is truncated");
@@ -577,6 +594,168 @@ TEST(codec_encode_errors)
 	ASSERT_EQ(b.len, 0);
 	json_decref(v);
 	json_decref(o);
+	buf_release(&b);
+}
+
+#define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+TEST(validate_fs_kinds)
+{
+	ASSERT_STREQ(why_of("fs.chunk", "{\"hash\":\"" HASH "\",\"data\":\"\"}"),
+		     "");
+	ASSERT_STREQ(why_of("fs.chunk", "{\"hash\":\"" HASH "\",\"data\":"
+					"\"aGVsbG8=\"}"), "");
+	ASSERT_STREQ(why_of("fs.chunk", "{\"hash\":\"" HASH "\"}"),
+		     "data.data: required bytes is missing");
+	ASSERT_STREQ(why_of("fs.chunk", "{\"hash\":\"" HASH "\",\"data\":1}"),
+		     "data.data: must be bytes (a base64 string), not an "
+		     "integer");
+	ASSERT_STREQ(why_of("fs.chunk", "{\"hash\":\"" HASH "\",\"data\":"
+					"\"aGVsbG8\"}"),
+		     "data.data: not canonical base64 (standard alphabet, '=' "
+		     "padding, no spaces)");
+	ASSERT_STREQ(why_of("fs.chunk", "{\"hash\":\"0123\",\"data\":\"\"}"),
+		     "data.hash: must be 64 lowercase hex digits");
+	ASSERT_STREQ(why_of("fs.chunk", "{\"hash\":\"" "0123456789ABCDEF"
+			    "0123456789abcdef0123456789abcdef0123456789abcdef"
+			    "\",\"data\":\"\"}"),
+		     "data.hash: must be 64 lowercase hex digits");
+
+	ASSERT_STREQ(why_of("fs.blob", "{\"doc\":\"file:1\",\"seq\":0,"
+				       "\"size\":0,\"chunks\":[]}"), "");
+	ASSERT_STREQ(why_of("fs.blob", "{\"doc\":\"file:1\",\"seq\":3,"
+				       "\"path\":\"a.bin\",\"group\":\"save:2\","
+				       "\"actor\":\"u\",\"size\":5,\"chunks\":"
+				       "[\"" HASH "\",\"" HASH "\"]}"), "");
+	ASSERT_STREQ(why_of("fs.blob", "{\"doc\":\"file:1\",\"seq\":0,"
+				       "\"size\":5}"),
+		     "data.chunks: required array is missing");
+	ASSERT_STREQ(why_of("fs.blob", "{\"doc\":\"file:1\",\"seq\":0,"
+				       "\"size\":-1,\"chunks\":[]}"),
+		     "data.size: must not be negative");
+	ASSERT_STREQ(why_of("fs.blob", "{\"doc\":\"file:1\",\"seq\":0,"
+				       "\"size\":1,\"chunks\":[\"" HASH "\",7]}"),
+		     "data.chunks[1]: must be a chunk hash, 64 lowercase hex "
+		     "digits");
+}
+
+/* Canonical base64 and what it is not. */
+TEST(codec_base64)
+{
+	static const char *const bad[] = {
+		"a", "aa", "aaa", "aGVsbG8", "aGVsbG8==", "aGVsbG9=",
+		"aGVsbA=", "aGVs bG8=", "aGVsbG8=\n", "=aGVsbG8", "aG=sbG8=",
+		"aGVsbG8-", "aGVsbG8_", "a===", "====", "aGVsbG8=aGVs",
+		"QR==", "QUF=",
+	};
+	static const char *const good[] = { "", "QQ==", "QUE=", "QUFB",
+					    "aGVsbG8=", "+/+/", "AAAA" };
+	const struct ev_kind *k = ev_kind_find("fs.chunk");
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *v = json_pack("{ssss}", "hash", HASH, "data", bad[i]);
+		struct buf b = BUF_INIT;
+		ASSERT(v);
+		ASSERT_EQ(ev_encode(k, v, &b), LT_EINVAL);
+		ASSERT_STREQ(lt_errmsg(), "data.data: not canonical base64 "
+			     "(standard alphabet, '=' padding, no spaces)");
+		ASSERT_EQ(b.len, 0);
+		buf_release(&b);
+		json_decref(v);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		json_t *v = json_pack("{ssss}", "hash", HASH, "data", good[i]);
+		roundtrip(k, v);
+		json_decref(v);
+	}
+	/* A 4097-character string crosses ev_base64_check's pieces; padding
+	 * at the end of a piece that is not the last is refused. */
+	{
+		struct buf s = BUF_INIT;
+		json_t *v;
+		for (int i = 0; i < 1024; i++)
+			buf_addstr(&s, i == 1023 ? "QQ==" : "QUFB");
+		buf_addstr(&s, "QUFB");
+		v = json_pack("{ssss}", "hash", HASH, "data", s.data);
+		struct buf b = BUF_INIT;
+		ASSERT_EQ(ev_encode(k, v, &b), LT_EINVAL);
+		buf_release(&b);
+		json_decref(v);
+		s.data[4095] = 'B';
+		s.data[4094] = 'F';
+		v = json_pack("{ssss}", "hash", HASH, "data", s.data);
+		roundtrip(k, v);
+		json_decref(v);
+		buf_release(&s);
+	}
+}
+
+TEST(codec_bytes)
+{
+	const struct ev_kind *chunk = ev_kind_find("fs.chunk");
+	const struct ev_kind *note = ev_kind_find("note");
+	uint8_t raw[3000];
+	json_t *v, *back;
+	struct buf b = BUF_INIT;
+	char *b64;
+	size_t n;
+
+	/* Exact bytes: field 1 ("data") is tag 8, the raw bytes. */
+	EXPECT_BYTES(chunk, "{\"data\":\"aGk=\"}", "\x07\x01\x03\x08\x02hi");
+	EXPECT_BYTES(chunk, "{\"data\":\"\"}", "\x07\x01\x03\x08\x00");
+	/* Not a bytes field, or no kind: a string is a string. */
+	EXPECT_BYTES(chunk, "{\"hash\":\"aGk=\"}", "\x07\x01\x01\x05\x04" "aGk=");
+	EXPECT_BYTES(NULL, "{\"data\":\"aGk=\"}", "\x07\x01\x08" "data\x05\x04"
+		     "aGk=");
+	/* A bytes field holding something else than a string is kept as is
+	 * (ev_validate refuses it; the codec stays total). */
+	EXPECT_BYTES(chunk, "{\"data\":[1]}", "\x07\x01\x03\x06\x01\x03\x02");
+	v = J("{\"data\":[1],\"x\":{\"data\":\"aGk=\"}}");
+	roundtrip(chunk, v);
+	json_decref(v);
+
+	/* Every byte value, and lengths around base64's groups of 3. */
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (uint8_t)(i * 7 + (i >> 8));
+	for (size_t len = 0; len <= sizeof(raw); len += len < 10 ? 1 : 997) {
+		n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+		b64 = malloc(n);
+		sodium_bin2base64(b64, n, raw, len, sodium_base64_VARIANT_ORIGINAL);
+		v = json_pack("{sssiss}", "hash", HASH, "extra", 1, "data", b64);
+		roundtrip(chunk, v);
+		buf_reset(&b);
+		ASSERT_OK(ev_encode(chunk, v, &b));
+		/* The raw bytes are in the payload, not their base64. */
+		ASSERT(b.len < len + 100);
+		ASSERT(b.len >= len && !memcmp(b.data + b.len - len, raw, len));
+		ASSERT_OK(ev_decode(chunk, (const uint8_t *)b.data, b.len, &back));
+		ASSERT_STREQ(json_string_value(json_object_get(back, "data")), b64);
+		json_decref(back);
+		json_decref(v);
+		free(b64);
+	}
+
+	/* A literal name for the bytes field decodes too (rule 3). */
+	ASSERT_OK(ev_decode(chunk, (const uint8_t *)"\x07\x01\x08" "data\x08\x01"
+			    "A", 10, &back));
+	ASSERT_STREQ(json_string_value(json_object_get(back, "data")), "QQ==");
+	json_decref(back);
+
+	/* Tag 8 only where the encoder writes it; a string never there. */
+	EXPECT_CORRUPT(chunk, "\x07\x01\x03\x05\x00",
+		       "payload byte 3: a string where bytes belong");
+	EXPECT_CORRUPT(chunk, "\x07\x01\x08" "data\x05\x00",
+		       "a string where bytes belong");
+	EXPECT_CORRUPT(chunk, "\x07\x01\x01\x08\x00",
+		       "payload byte 3: bytes outside a bytes field");
+	EXPECT_CORRUPT(chunk, "\x07\x01\x02x\x08\x00", "bytes outside a bytes");
+	EXPECT_CORRUPT(chunk, "\x07\x01\x03\x06\x01\x08\x00",
+		       "bytes outside a bytes");
+	EXPECT_CORRUPT(note, "\x07\x01\x01\x08\x00", "bytes outside a bytes");
+	EXPECT_CORRUPT(NULL, "\x07\x01\x08" "data\x08\x00",
+		       "bytes outside a bytes");
+	EXPECT_CORRUPT(chunk, "\x07\x01\x03\x08\x05" "abc",
+		       "payload byte 4: bytes length 5 exceeds the 3 bytes left");
 	buf_release(&b);
 }
 
@@ -886,6 +1065,9 @@ TEST_LIST = {
 	TEST_ENTRY(codec_truncations_and_flips),
 	TEST_ENTRY(codec_random_bytes),
 	TEST_ENTRY(codec_encode_errors),
+	TEST_ENTRY(validate_fs_kinds),
+	TEST_ENTRY(codec_base64),
+	TEST_ENTRY(codec_bytes),
 	TEST_ENTRY(parse_line_ok),
 	TEST_ENTRY(parse_line_errors),
 	TEST_ENTRY(parse_line_depth),
