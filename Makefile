@@ -18,8 +18,9 @@ deps:
 check: deps all
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The recorder on this folder, into a demo vault (scripts/demo-run).
 run: deps all
-	@$(BUILD)/labtape --help
+	@BUILD=$(BUILD) scripts/demo-run
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize:
@@ -36,6 +37,7 @@ fuzz:
 
 bench: all
 	@$(BUILD)/bench/ingest
+	@$(BUILD)/bench/history
 
 # Installs build/labtape into $(PREFIX)/bin (default /usr/local) and the
 # systemd user unit.
