@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "passwd", cmd_passwd, "change the vault's passphrase" },
 	{ "append", cmd_append, "append JSONL events from stdin to a stream" },
 	{ "log", cmd_log, "show recorded events in time order" },
+	{ "history", cmd_history, "a file's recorded versions, any of them" },
 	{ "stats", cmd_stats, "events and bytes per stream and day" },
 	{ "verify", cmd_verify, "check every block and the index" },
 	{ "reindex", cmd_reindex, "rebuild the index from the segments" },
