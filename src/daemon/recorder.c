@@ -236,6 +236,7 @@ static void start_sources(struct recorder *rec)
 		sl->src.ops = source_registry[i];
 		sl->src.loop = &rec->loop;
 		sl->src.cfg = rec->o->cfg;
+		sl->src.vault_id = vault_id_hex(rec->v);
 		sl->src.emit = slot_emit;
 		sl->src.fail = slot_fail;
 		sl->src.warn = slot_warn;

@@ -5,7 +5,9 @@
  *
  * NOTES ON THE DESIGN
  *
- *  1. Layout. <cache>/roots/<id>/ per watched root, id the XXH3-128 of
+ *  1. Layout. <cache>/<vault id>/roots/<id>/ per vault and watched root
+ *     (two vaults recording one folder each diff against what they
+ *     recorded themselves), id the XXH3-128 of
  *     the root's path in hex; in it "root" (the path, for people), "clean"
  *     (present only while no recorder runs, after a clean stop) and
  *     "tree/", which mirrors the watched tree: the record of the document

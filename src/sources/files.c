@@ -223,7 +223,8 @@ struct files {
 	struct files_rules *defaults, *excludes;
 	char **forbidden;		/* folders never recorded (real paths) */
 	size_t nforbidden;
-	char *cache_dir;
+	char *cache_dir;	/* all of labtape's cache: never recorded */
+	char *shadow_dir;	/* this vault's part of it */
 	char *actor;
 	struct files_chunks *chunks;
 	int paused;
@@ -1836,6 +1837,7 @@ static void files_free(struct files *f)
 	free(f->forbidden);
 	files_chunks_free(f->chunks);
 	free(f->cache_dir);
+	free(f->shadow_dir);
 	free(f->actor);
 	buf_release(&f->cur);
 	buf_release(&f->prev);
@@ -1944,7 +1946,7 @@ static int root_init(struct files *f, struct root *rt, const char *given)
 	rt->real = xstrdup(real);
 	rt->stream = xmalloc(strlen(path) + 4);
 	snprintf(rt->stream, strlen(path) + 4, "fs:%s", path);
-	if ((r = files_shadow_open(&rt->sh, f->cache_dir, path,
+	if ((r = files_shadow_open(&rt->sh, f->shadow_dir, path,
 				   f->s->cfg->flush_interval_ns + CRASH_MARGIN_NS,
 				   &from, &to)))
 		return r;
@@ -1972,7 +1974,10 @@ static int files_start(struct source *s)
 	buf_init(&f->cur, 0);
 	buf_init(&f->prev, 0);
 	files_cache_dir(&b);
-	f->cache_dir = buf_detach(&b, NULL);
+	f->cache_dir = xstrdup(b.data);
+	if (s->vault_id)
+		buf_addf(&b, "/%s", s->vault_id);
+	f->shadow_dir = buf_detach(&b, NULL);
 	if (!user || !*user) {
 		struct passwd *pw = getpwuid(getuid());
 		user = pw ? pw->pw_name : "unknown";

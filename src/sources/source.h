@@ -42,6 +42,10 @@ struct source {
 	const struct source_ops *ops;
 	uv_loop_t *loop;
 	const struct config *cfg;
+	/* The vault recorded into (32 hex digits): state a source keeps
+	 * outside the vault is kept per vault, so that two vaults recording
+	 * one folder do not share it. */
+	const char *vault_id;
 	void *priv;		/* the source's own state */
 
 	/*
