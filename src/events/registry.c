@@ -220,6 +220,40 @@ static int check_blob(const json_t *data, struct buf *why)
 	return 0;
 }
 
+/*
+ * Terminal sessions (labtape shell, labtape import cast): one stream per
+ * session, "term:<session>". Output and input are raw bytes, exactly as
+ * they crossed the pseudo-terminal; asciicast export turns them into text.
+ */
+static const struct ev_field term_start_fields[] = {
+	/* 0 */ { "session", EV_STRING, 1, "the session id" },
+	/* 1 */ { "cols", EV_INT, 1, "terminal width in columns" },
+	/* 2 */ { "rows", EV_INT, 1, "terminal height in rows" },
+	/* 3 */ { "command", EV_ARRAY, 0, "the command run, as argv" },
+	/* 4 */ { "cwd", EV_STRING, 0, "the folder it ran in" },
+	/* 5 */ { "title", EV_STRING, 0, "the session's title" },
+	/* 6 */ { "env", EV_OBJECT, 0,
+		  "environment worth keeping: SHELL and TERM only" },
+	/* 7 */ { "input", EV_BOOL, 0, "whether keystrokes are recorded" },
+};
+
+static const struct ev_field term_io_fields[] = {
+	/* 0 */ { "session", EV_STRING, 1, "the session id" },
+	/* 1 */ { "data", EV_BYTES, 1, "the bytes, as they were" },
+};
+
+static const struct ev_field term_resize_fields[] = {
+	/* 0 */ { "session", EV_STRING, 1, "the session id" },
+	/* 1 */ { "cols", EV_INT, 1, "new width in columns" },
+	/* 2 */ { "rows", EV_INT, 1, "new height in rows" },
+};
+
+static const struct ev_field term_end_fields[] = {
+	/* 0 */ { "session", EV_STRING, 1, "the session id" },
+	/* 1 */ { "status", EV_INT, 0, "the command's exit status" },
+	/* 2 */ { "signal", EV_INT, 0, "the signal that ended it, if any" },
+};
+
 /* Sorted by name. */
 static const struct ev_kind kinds[] = {
 	{ "control.pause", "recording paused", pause_fields,
@@ -236,6 +270,16 @@ static const struct ev_kind kinds[] = {
 	  NFIELDS(marker_fields), NULL },
 	{ "note", "a free-text note by the researcher", note_fields,
 	  NFIELDS(note_fields), NULL },
+	{ "term.end", "a terminal session ended", term_end_fields,
+	  NFIELDS(term_end_fields), NULL },
+	{ "term.in", "keystrokes typed into a terminal session (opt-in)",
+	  term_io_fields, NFIELDS(term_io_fields), NULL },
+	{ "term.out", "what a terminal session printed", term_io_fields,
+	  NFIELDS(term_io_fields), NULL },
+	{ "term.resize", "a terminal session's window was resized",
+	  term_resize_fields, NFIELDS(term_resize_fields), NULL },
+	{ "term.start", "a terminal session started", term_start_fields,
+	  NFIELDS(term_start_fields), NULL },
 };
 
 const struct ev_kind *ev_kinds(size_t *n)
