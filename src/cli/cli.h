@@ -9,6 +9,7 @@
  */
 
 #include <getopt.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "vault.h"
@@ -86,5 +87,14 @@ int cmd_note(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+
+/* Prints the recorded terminal sessions to out, one a line, oldest first
+ * (cmd-sessions.c). Returns 0, or 1 if something could not be read (a
+ * message was printed). */
+int sessions_print(struct vault *v, FILE *out);
+int cmd_shell(int argc, char **argv);
 
 #endif

@@ -100,6 +100,16 @@ int ev_encode(const struct ev_kind *k, const json_t *data, struct buf *out);
 int ev_decode(const struct ev_kind *k, const uint8_t *p, size_t n,
 	      json_t **out);
 
+/*
+ * Appends the payload of a term.out or term.in event, {"session":
+ * session, "data": the n bytes at data}, byte for byte what ev_encode
+ * writes for the same event in JSON (data base64-encoded), but without
+ * the JSON and base64 detour: for the terminal recorder's hot path.
+ * session is a NUL-terminated UTF-8 string. 0 or LT_ETOOBIG (out's cap).
+ */
+int ev_encode_term_io(struct buf *out, const char *session, const void *data,
+		      size_t n);
+
 /* One event in memory. */
 struct event {
 	int64_t t;		/* ns since the epoch, UTC */

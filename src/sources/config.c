@@ -177,6 +177,11 @@ static int handler(void *user, const char *section, const char *name,
 			return 0;
 		}
 		c->snapshot_every = (unsigned)size;
+	} else if (KEY("shell", "input")) {
+		if (parse_bool(value, &c->shell_input)) {
+			buf_addf(&p->err, "input '%s': use yes or no", value);
+			return 0;
+		}
 	} else {
 		buf_addf(&p->err, "unknown key '%s' in section [%s]", name,
 			 section);

@@ -18,6 +18,9 @@
  *	max_text_size = 8M           # larger files are stored as chunks
  *	snapshot_every = 100         # a full snapshot every N edits
  *
+ *	[shell]
+ *	input = no                   # record keystrokes in 'labtape shell'
+ *
  * A leading ~/ is the home folder. Unknown sections or keys are errors
  * that name the file and line, so a typo never silently records more.
  */
@@ -39,10 +42,13 @@ struct config {
 	size_t nexclude;
 	uint64_t max_text_size;
 	unsigned snapshot_every;
+
+	int shell_input;		/* labtape shell records keystrokes */
 };
 
 /* Defaults: flush 1 s, files on, nothing watched (the recorder adds the
- * paths it is given), 8 MiB text cap, a snapshot every 100 edits. */
+ * paths it is given), 8 MiB text cap, a snapshot every 100 edits,
+ * keystrokes not recorded. */
 void config_init(struct config *c);
 void config_release(struct config *c);
 

@@ -1,0 +1,211 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "error.h"
+#include "events.h"
+#include "export.h"
+#include "fileio.h"
+#include "hex.h"
+#include "ltime.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static const char usage[] =
+	"usage: labtape import KIND FILE [--vault DIR]\n"
+	"\n"
+	"Reads another tool's file into the vault. Kinds:\n"
+	"\n"
+	"  cast    an asciicast v2 file (asciinema rec) as a terminal session\n"
+	"\n"
+	"'labtape import KIND --help' says more about each.\n";
+
+static const char usage_cast[] =
+	"usage: labtape import cast FILE [--vault DIR]\n"
+	"\n"
+	"Reads an asciicast v2 file (what 'asciinema rec' writes; v1 and v3\n"
+	"files are refused: convert them with asciinema first) into a new\n"
+	"terminal session, and prints its id. The header becomes term.start\n"
+	"(width, height, title, command, env SHELL and TERM; timestamp is the\n"
+	"start, now if absent); events 'o', 'i', 'r' and 'm' become term.out,\n"
+	"term.in, term.resize and marker at timestamp + their time; a term.end\n"
+	"closes the session at its last event. Events with other codes are\n"
+	"skipped with a warning, as the format says players should.\n"
+	"\n"
+	"All or nothing: a malformed file is refused with its line number and\n"
+	"what is wrong, and nothing of it is kept. Needs no passphrase.\n"
+	"Export it again with 'labtape export cast --session ID'.\n";
+
+/* Files larger than this are refused (they are read whole). */
+#define IMPORT_MAX (1ull << 30)
+
+struct import_cast {
+	struct tape *t;
+	char id[9];
+	char stream[16];
+	int64_t base, last;
+	struct buf payload;
+	uint64_t count;
+};
+
+/* Encodes data (which it steals) as kind and appends it at time ts. */
+static int put(struct import_cast *x, int64_t ts, const char *kind,
+	       json_t *data)
+{
+	const struct ev_kind *k = ev_kind_find(kind);
+	struct buf why = BUF_INIT;
+	int r;
+
+	json_object_set_new(data, "session", json_string(x->id));
+	buf_reset(&x->payload);
+	if ((r = ev_validate(k, data, &why)))
+		r = lt_error(r, "%s", why.data);
+	if (!r)
+		r = ev_encode(k, data, &x->payload);
+	if (!r)
+		r = tape_append(x->t, x->stream, ts, kind, x->payload.data,
+				x->payload.len);
+	buf_release(&why);
+	json_decref(data);
+	if (!r) {
+		x->count++;
+		if (ts > x->last)
+			x->last = ts;
+	}
+	return r;
+}
+
+static int on_header(void *ctx, const struct cast_header *h)
+{
+	struct import_cast *x = ctx;
+	json_t *d = json_object(), *env = json_object();
+
+	x->base = h->has_timestamp ? h->timestamp * LT_NS_PER_SEC : lt_now_ns();
+	x->last = x->base;
+	json_object_set_new(d, "cols", json_integer(h->width));
+	json_object_set_new(d, "rows", json_integer(h->height));
+	if (h->command)
+		json_object_set_new(d, "command",
+				    json_pack("[s,s,s]", "sh", "-c", h->command));
+	if (h->title)
+		json_object_set_new(d, "title", json_string(h->title));
+	if (h->shell)
+		json_object_set_new(env, "SHELL", json_string(h->shell));
+	if (h->term)
+		json_object_set_new(env, "TERM", json_string(h->term));
+	if (json_object_size(env))
+		json_object_set(d, "env", env);
+	json_decref(env);
+	return put(x, x->base, "term.start", d);
+}
+
+static int on_event(void *ctx, const struct cast_event *e)
+{
+	struct import_cast *x = ctx;
+	int64_t ts = x->base + e->t;
+	json_t *d = json_object();
+
+	switch (e->code) {
+	case 'o':
+	case 'i': {
+		size_t n = sodium_base64_ENCODED_LEN(e->len,
+					sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = xmalloc(n);
+		sodium_bin2base64(b64, n, (const unsigned char *)e->data,
+				  e->len, sodium_base64_VARIANT_ORIGINAL);
+		json_object_set_new(d, "data", json_string(b64));
+		free(b64);
+		return put(x, ts, e->code == 'o' ? "term.out" : "term.in", d);
+	}
+	case 'r':
+		json_object_set_new(d, "cols", json_integer(e->cols));
+		json_object_set_new(d, "rows", json_integer(e->rows));
+		return put(x, ts, "term.resize", d);
+	default:
+		json_object_set_new(d, "text", json_stringn(e->data, e->len));
+		return put(x, ts, "marker", d);
+	}
+}
+
+static int import_cast(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct cast_parse_ops ops = { on_header, on_event };
+	struct cli c = { "import cast", usage_cast, NULL, NULL };
+	struct import_cast x;
+	struct cast_parse_stats st;
+	struct vault *v = NULL;
+	struct buf file = BUF_INIT;
+	uint8_t rnd[4];
+	const char *path;
+	int opt, r, ok = 0;
+
+	memset(&x, 0, sizeof(x));
+	buf_init(&x.payload, 0);
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if ((r = cli_common_opt(&c, opt)) >= 0)
+			return r;
+	if (optind + 1 != argc)
+		return cli_usage_error(&c, "%s", optind < argc ?
+				       "give one FILE" : "which file? Give FILE");
+	path = argv[optind];
+	if (lt_read_file(path, IMPORT_MAX, &file))
+		return cli_error("%s", lt_errmsg());
+	if (cli_open_vault(&c, &v))
+		goto out;
+	randombytes_buf(rnd, sizeof(rnd));
+	lt_hex(rnd, sizeof(rnd), x.id);
+	snprintf(x.stream, sizeof(x.stream), "term:%s", x.id);
+	if (tape_open(&x.t, v, NULL)) {
+		cli_error("%s", lt_errmsg());
+		goto out;
+	}
+	r = cast_parse(path, file.data, file.len, &ops, &x, &st);
+	if (!r)
+		r = put(&x, x.last, "term.end", json_object());
+	if (!r) {
+		r = tape_close(x.t);
+		x.t = NULL;
+	}
+	if (r) {
+		cli_error("%s; nothing was imported", lt_errmsg());
+		goto out;
+	}
+	if (st.skipped)
+		cli_error("warning: %s: skipped %zu events with codes other "
+			  "than o, i, r, m (the first on line %zu)", path,
+			  st.skipped, st.first_skipped);
+	fprintf(stderr, "labtape: imported '%s' as session %s (%zu events)\n",
+		path, x.id, st.events);
+	printf("%s\n", x.id);
+	ok = 1;
+out:
+	if (x.t)
+		tape_abort(x.t);
+	buf_release(&x.payload);
+	buf_release(&file);
+	vault_free(v);
+	return ok ? 0 : 1;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	struct cli c = { "import", usage, NULL, NULL };
+
+	if (argc < 2)
+		return cli_usage_error(&c, "which kind? One of: cast");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "cast"))
+		return import_cast(argc - 1, argv + 1);
+	return cli_usage_error(&c, "unknown kind '%s'; the kinds are: cast",
+			       argv[1]);
+}
