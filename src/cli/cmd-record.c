@@ -36,7 +36,7 @@ static const char usage[] =
 	"  watch = ~/papers        # repeat for more folders\n"
 	"  exclude = *.bak         # globs, as in .gitignore; repeatable\n"
 	"  max_text_size = 8M      # bigger files are stored as chunks\n"
-	"  snapshot_every = 100    # a full snapshot every N edits\n";
+	"  snapshot_every = 300    # a full snapshot every N edits\n";
 
 static int ready_fd = -1;
 

@@ -20,7 +20,7 @@ void config_init(struct config *c)
 	c->flush_interval_ns = LT_NS_PER_SEC;
 	c->files_enabled = 1;
 	c->max_text_size = 8u << 20;
-	c->snapshot_every = 100;
+	c->snapshot_every = 300;
 }
 
 static void free_list(char **v, size_t n)

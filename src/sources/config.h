@@ -16,7 +16,7 @@
  *	watch = ~/papers             # repeat for more trees
  *	exclude = *.bak              # globs, repeatable, as in .gitignore
  *	max_text_size = 8M           # larger files are stored as chunks
- *	snapshot_every = 100         # a full snapshot every N edits
+ *	snapshot_every = 300         # a full snapshot every N edits
  *
  *	[shell]
  *	input = no                   # record keystrokes in 'labtape shell'
@@ -47,7 +47,7 @@ struct config {
 };
 
 /* Defaults: flush 1 s, files on, nothing watched (the recorder adds the
- * paths it is given), 8 MiB text cap, a snapshot every 100 edits,
+ * paths it is given), 8 MiB text cap, a snapshot every 300 edits,
  * keystrokes not recorded. */
 void config_init(struct config *c);
 void config_release(struct config *c);

@@ -196,17 +196,23 @@ static int parse_units(const char *s, int64_t *out)
 				return -1;
 			v = v * 10 + (*s - '0');
 		}
-		switch (*s++) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: return -1;
+		/* unit in ms: "ms" before "m", which is minutes. */
+		if (s[0] == 'm' && s[1] == 's') {
+			unit = 1;
+			s += 2;
+		} else {
+			switch (*s++) {
+			case 's': unit = 1000; break;
+			case 'm': unit = 60 * 1000; break;
+			case 'h': unit = 3600 * 1000; break;
+			case 'd': unit = 86400 * 1000; break;
+			case 'w': unit = 7 * 86400 * 1000; break;
+			default: return -1;
+			}
 		}
-		if (v > 200LL * 365 * 86400 / unit)
+		if (v > 200LL * 365 * 86400 * 1000 / unit)
 			return -1;
-		total += v * unit * LT_NS_PER_SEC;
+		total += v * unit * (LT_NS_PER_SEC / 1000);
 		if (total > 200LL * 365 * LT_NS_PER_DAY)
 			return -1;
 	}
@@ -219,7 +225,7 @@ int lt_duration_parse(const char *s, int64_t *out)
 	if (parse_units(s, out))
 		return lt_error(LT_EINVAL,
 				"bad duration '%.64s': use a number and a unit, "
-				"such as 90s, 15m, 2h or 1d", s);
+				"such as 500ms, 90s, 15m, 2h or 1d", s);
 	return 0;
 }
 

@@ -46,7 +46,7 @@ int lt_time_parse(const char *s, int64_t *out);
 /* Parses a strict RFC 3339 timestamp only (no dates, no relative forms). */
 int lt_time_parse_rfc3339(const char *s, int64_t *out);
 
-/* Parses a duration ("90s", "15m", "2h", "1d", "1h30m") into ns. */
+/* Parses a duration ("500ms", "90s", "15m", "2h", "1d", "1h30m") into ns. */
 int lt_duration_parse(const char *s, int64_t *out);
 
 #endif

@@ -156,6 +156,11 @@ TEST(durations)
 	ASSERT_EQ(d, 5400 * LT_NS_PER_SEC);
 	ASSERT_OK(lt_duration_parse("15m", &d));
 	ASSERT_EQ(d, 900 * LT_NS_PER_SEC);
+	ASSERT_OK(lt_duration_parse("250ms", &d));
+	ASSERT_EQ(d, 250 * 1000000LL);
+	ASSERT_OK(lt_duration_parse("1m30s500ms", &d));
+	ASSERT_EQ(d, 90500 * 1000000LL);
+	ASSERT_EQ(lt_duration_parse("5mss", &d), LT_EINVAL);
 	ASSERT_EQ(lt_duration_parse("15", &d), LT_EINVAL);
 	ASSERT_EQ(lt_duration_parse("m", &d), LT_EINVAL);
 	ASSERT_EQ(lt_duration_parse("99999999999d", &d), LT_EINVAL);
