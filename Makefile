@@ -35,9 +35,15 @@ fuzz:
 	@cmake --build build-fuzz -j $(JOBS)
 	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 
+# The recorder's benchmark (bench/recorder.sh) installs restic and
+# borgbackup if they are missing; it takes 10 to 20 minutes.
+# bench/shell.sh (labtape shell against script and asciinema, 1 GiB each)
+# installs asciinema if missing and takes a few minutes.
 bench: all
 	@$(BUILD)/bench/ingest
 	@$(BUILD)/bench/history
+	@LABTAPE=$(BUILD)/labtape HISTORY_BENCH=$(BUILD)/bench/history bench/recorder.sh
+	@LABTAPE=$(BUILD)/labtape bench/shell.sh
 
 # Installs build/labtape into $(PREFIX)/bin (default /usr/local) and the
 # systemd user unit.
