@@ -83,7 +83,11 @@
 /* An mtime this close to the shadow's writing may hide a later write. */
 #define RACY_NS LT_NS_PER_SEC
 
-#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | \
+/* IN_MODIFY too: a save that starts (a truncation) while the previous one
+ * waits out its debounce postpones the read, rather than letting it see a
+ * file half rewritten. */
+#define WATCH_MASK (IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | \
+		    IN_CREATE | \
 		    IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |   \
 		    IN_EXCL_UNLINK)
 
@@ -1203,11 +1207,20 @@ static void dirty_mark(struct files *f, struct root *rt, const char *path,
 
 static void move_resolve(struct files *f, struct move *mv);
 
+static int read_events(struct files *f);
+
 static void on_timer(uv_timer_t *t)
 {
 	struct files *f = t->data;
-	uint64_t now = uv_now(f->s->loop), next = UINT64_MAX;
+	uint64_t now, next = UINT64_MAX;
 	struct dirty *due = NULL, **tail = &due;
+
+	/* Events the kernel holds may say a file is being written again:
+	 * take them first, so that such a file waits. (A failure to read
+	 * them is reported by on_inotify.) */
+	read_events(f);
+	uv_update_time(f->s->loop);
+	now = uv_now(f->s->loop);
 
 	/* Moves whose other half never came: out of the tree. */
 	for (size_t i = 0; i < f->nmoves;) {
@@ -1629,7 +1642,7 @@ static void handle_event(struct files *f, const struct inotify_event *ev)
 				folder_drop(f, c);
 			scan_queue(f, folder_new(d->root, d, ev->name), 1);
 		}
-	} else if (ev->mask & IN_CLOSE_WRITE) {
+	} else if (ev->mask & (IN_CLOSE_WRITE | IN_MODIFY)) {
 		if (!ignored)
 			dirty_mark(f, d->root, path.data, 0);
 	} else if (ev->mask & IN_DELETE) {
