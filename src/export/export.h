@@ -51,7 +51,7 @@ struct cast_header {
  * (Unicode's "best practice", which is what Python's errors="replace",
  * and so asciinema's own recorder, does). Events whose text comes out
  * empty are not written. The output is valid UTF-8 JSON, one line each,
- * control characters escaped as \uXXXX.
+ * control characters escaped as \u and four hex digits.
  */
 struct cast_writer {
 	struct buf *out;	/* not owned; lines are appended to it */

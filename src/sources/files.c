@@ -1121,9 +1121,9 @@ static struct dirty *dirty_find(struct files *f, struct root *rt,
 	return NULL;
 }
 
-static void dirty_unlink(struct files *f, struct dirty *dt)
+/* Takes dt out of the list of dirty paths (not out of the table). */
+static void dirty_list_remove(struct files *f, struct dirty *dt)
 {
-	htab_del(&f->dirty, &dt->hn);
 	if (dt->prev)
 		dt->prev->next = dt->next;
 	else
@@ -1133,6 +1133,12 @@ static void dirty_unlink(struct files *f, struct dirty *dt)
 	else
 		f->dtail = dt->prev;
 	dt->prev = dt->next = NULL;
+}
+
+static void dirty_unlink(struct files *f, struct dirty *dt)
+{
+	htab_del(&f->dirty, &dt->hn);
+	dirty_list_remove(f, dt);
 }
 
 static void dirty_free(struct dirty *dt)
@@ -1167,14 +1173,7 @@ static void dirty_mark(struct files *f, struct root *rt, const char *path,
 		dt->first = now;
 		htab_add(&f->dirty, &dt->hn, path_hash(rt, path));
 	} else {
-		if (dt->prev)
-			dt->prev->next = dt->next;
-		else
-			f->dhead = dt->next;
-		if (dt->next)
-			dt->next->prev = dt->prev;
-		else
-			f->dtail = dt->prev;
+		dirty_list_remove(f, dt);
 	}
 	dt->prev = f->dtail;
 	dt->next = NULL;
