@@ -209,7 +209,19 @@ out:
 	return r;
 }
 
+static int mkdirs(const char *path, mode_t mode, int sync);
+
 int lt_mkdirs(const char *path, mode_t mode)
+{
+	return mkdirs(path, mode, 1);
+}
+
+int lt_mkdirs_nosync(const char *path, mode_t mode)
+{
+	return mkdirs(path, mode, 0);
+}
+
+static int mkdirs(const char *path, mode_t mode, int sync)
 {
 	struct buf p = BUF_INIT;
 	int r = 0;
@@ -223,9 +235,11 @@ int lt_mkdirs(const char *path, mode_t mode)
 		if (mkdir(p.data, mode) == 0) {
 			/* Make the new entry durable in its parent. */
 			struct buf parent = BUF_INIT;
-			lt_dirname(p.data, &parent);
-			r = lt_fsync_dir(parent.data);
-			buf_release(&parent);
+			if (sync) {
+				lt_dirname(p.data, &parent);
+				r = lt_fsync_dir(parent.data);
+				buf_release(&parent);
+			}
 			if (r)
 				break;
 		} else if (errno != EEXIST) {

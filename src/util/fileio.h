@@ -41,6 +41,8 @@ int lt_write_file_atomic(const char *path, const void *data, size_t n,
 /* mkdir -p with mode for what it creates; each directory it creates is
  * synced into its parent. */
 int lt_mkdirs(const char *path, mode_t mode);
+/* The same without the syncs, for caches that need not survive a crash. */
+int lt_mkdirs_nosync(const char *path, mode_t mode);
 
 /* The directory part of path, in out. */
 void lt_dirname(const char *path, struct buf *out);
