@@ -35,4 +35,7 @@ long long ev_base64_check(const char *s, size_t n);
  * message naming what (e.g. "data"). */
 int ev_check_depth(const json_t *v, const char *what);
 
+/* "an object", "a string", ...: what a JSON value is, for messages. */
+const char *ev_json_type_name(const json_t *v);
+
 #endif

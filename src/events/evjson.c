@@ -30,21 +30,6 @@ static int is_blank(const char *s, size_t n)
 	return 1;
 }
 
-static const char *json_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a real";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "?";
-}
-
 /* Checks root's keys, kind and data; on success *kp and *datap are set. */
 static int parse_event(json_t *root, const struct ev_kind **kp,
 		       json_t **datap)
@@ -67,7 +52,7 @@ static int parse_event(json_t *root, const struct ev_kind **kp,
 				"\"kind\":\"note\" (see 'labtape kinds')");
 	if (!json_is_string(v))
 		return lt_error(LT_EINVAL, "\"kind\" must be a string, not %s "
-				"(see 'labtape kinds')", json_type_name(v));
+				"(see 'labtape kinds')", ev_json_type_name(v));
 	if (!(k = ev_kind_find(json_string_value(v))))
 		return lt_error(LT_EINVAL, "unknown kind '%.64s' "
 				"(see 'labtape kinds')", json_string_value(v));
@@ -78,7 +63,7 @@ static int parse_event(json_t *root, const struct ev_kind **kp,
 				k->name);
 	if (!json_is_object(data))
 		return lt_error(LT_EINVAL, "\"data\" must be an object, not %s",
-				json_type_name(data));
+				ev_json_type_name(data));
 	if (ev_validate(k, data, &why) < 0) {
 		r = lt_error(LT_EINVAL, "%s (see 'labtape kinds %s')", why.data,
 			     k->name);
@@ -120,7 +105,7 @@ int ev_parse_line(const char *line, size_t n, int64_t now_ns,
 	}
 	if (!json_is_object(root)) {
 		r = lt_error(LT_EINVAL, "expected a JSON object, not %s",
-			     json_type_name(root));
+			     ev_json_type_name(root));
 		goto out;
 	}
 	if ((r = parse_event(root, &k, &data)) < 0)
@@ -129,7 +114,7 @@ int ev_parse_line(const char *line, size_t n, int64_t now_ns,
 		if (!json_is_string(v)) {
 			r = lt_error(LT_EINVAL, "\"t\" must be a string such as "
 				     "\"2026-11-26T19:00:00Z\", not %s",
-				     json_type_name(v));
+				     ev_json_type_name(v));
 			goto out;
 		}
 		if ((r = lt_time_parse_rfc3339(json_string_value(v), &t)) < 0) {
@@ -140,7 +125,7 @@ int ev_parse_line(const char *line, size_t n, int64_t now_ns,
 	if ((v = json_object_get(root, "stream"))) {
 		if (!json_is_string(v)) {
 			r = lt_error(LT_EINVAL, "\"stream\" must be a string, "
-				     "not %s", json_type_name(v));
+				     "not %s", ev_json_type_name(v));
 			goto out;
 		}
 		if (default_stream && strcmp(json_string_value(v), default_stream)) {

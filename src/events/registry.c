@@ -315,7 +315,7 @@ static const char *const type_a[] = {
 	"an object", "an array", "bytes (a base64 string)",
 };
 
-static const char *json_type_name(const json_t *v)
+const char *ev_json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "an object";
@@ -349,7 +349,7 @@ int ev_validate(const struct ev_kind *k, const json_t *data, struct buf *why)
 {
 	if (!json_is_object(data)) {
 		buf_addf(why, "data: must be an object, not %s",
-			 data ? json_type_name(data) : "nothing");
+			 data ? ev_json_type_name(data) : "nothing");
 		return LT_EINVAL;
 	}
 	for (size_t i = 0; i < k->nfields; i++) {
@@ -363,7 +363,7 @@ int ev_validate(const struct ev_kind *k, const json_t *data, struct buf *why)
 		}
 		if (v && !type_ok(f->type, v)) {
 			buf_addf(why, "data.%s: must be %s, not %s", f->name,
-				 type_a[f->type], json_type_name(v));
+				 type_a[f->type], ev_json_type_name(v));
 			return LT_EINVAL;
 		}
 		/* Only jansson's *_nocheck constructors make bad strings. */
