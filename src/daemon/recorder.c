@@ -100,6 +100,9 @@ static void count(struct recorder *rec, struct slot *sl, size_t bytes)
 	}
 }
 
+static int append(struct recorder *rec, struct slot *sl, const char *stream,
+		  int64_t t, const char *kind, const void *payload, size_t n);
+
 int rec_record(struct recorder *rec, struct slot *sl, const char *stream,
 	       int64_t t, const char *kind, json_t *data)
 {
@@ -118,13 +121,22 @@ int rec_record(struct recorder *rec, struct slot *sl, const char *stream,
 	buf_reset(&rec->payload);
 	if ((r = ev_encode(k, data, &rec->payload)))
 		return r;
-	if ((r = tape_append(rec->tape, stream, t, kind, rec->payload.data,
-			     rec->payload.len))) {
+	return append(rec, sl, stream, t, kind, rec->payload.data,
+		      rec->payload.len);
+}
+
+/* Puts an encoded payload on the tape and arms the flush timer. */
+static int append(struct recorder *rec, struct slot *sl, const char *stream,
+		  int64_t t, const char *kind, const void *payload, size_t n)
+{
+	int r;
+
+	if ((r = tape_append(rec->tape, stream, t, kind, payload, n))) {
 		rec_log(rec, "cannot record to '%s': %s", stream, lt_errmsg());
 		set_error(&rec->error, lt_errmsg());
 		return r;
 	}
-	count(rec, sl, rec->payload.len);
+	count(rec, sl, n);
 	if (!uv_is_active((uv_handle_t *)&rec->flush))
 		uv_timer_start(&rec->flush, on_flush,
 			       (uint64_t)(rec->o->cfg->flush_interval_ns / 1000000),
@@ -155,6 +167,18 @@ static int slot_emit(struct source *s, const char *stream, int64_t t,
 		return 0;
 	}
 	return rec_record(sl->rec, sl, stream, t, kind, data);
+}
+
+static int slot_emit_payload(struct source *s, const char *stream, int64_t t,
+			     const char *kind, const void *payload, size_t n)
+{
+	struct slot *sl = s->host;
+
+	if (sl->rec->paused || sl->state != SLOT_RUNNING) {
+		sl->rec->dropped++;
+		return 0;
+	}
+	return append(sl->rec, sl, stream, t, kind, payload, n);
 }
 
 static void slot_start(struct slot *sl);
@@ -238,6 +262,7 @@ static void start_sources(struct recorder *rec)
 		sl->src.cfg = rec->o->cfg;
 		sl->src.vault_id = vault_id_hex(rec->v);
 		sl->src.emit = slot_emit;
+		sl->src.emit_payload = slot_emit_payload;
 		sl->src.fail = slot_fail;
 		sl->src.warn = slot_warn;
 		sl->src.host = sl;

@@ -109,6 +109,10 @@ int ev_decode(const struct ev_kind *k, const uint8_t *p, size_t n,
  */
 int ev_encode_term_io(struct buf *out, const char *session, const void *data,
 		      size_t n);
+/* The same for fs.chunk: {"hash": hash (64 hex digits), "data": the n
+ * bytes at data}. The caller vouches for the hash's form. */
+int ev_encode_chunk(struct buf *out, const char *hash, const void *data,
+		    size_t n);
 
 /* One event in memory. */
 struct event {

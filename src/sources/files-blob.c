@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "events.h"
 #include "fastcdc.h"
 #include "hex.h"
 #include "xalloc.h"
@@ -66,11 +67,14 @@ struct files_chunks {
 	size_t nslots;		/* a power of two, or 0 */
 	size_t count;
 	int has_zero;		/* the all-zero name, which no slot can hold */
+	struct buf payload;	/* the fs.chunk being emitted */
 };
 
 struct files_chunks *files_chunks_new(void)
 {
 	struct files_chunks *c = xcalloc(1, sizeof(*c));
+
+	buf_init(&c->payload, 0);
 
 	if (sodium_init() < 0) {
 		fputs("labtape: cannot initialise libsodium\n", stderr);
@@ -94,6 +98,7 @@ void files_chunks_free(struct files_chunks *c)
 		return;
 	sodium_memzero(c->key, sizeof(c->key));
 	set_clear(c);
+	buf_release(&c->payload);
 	free(c);
 }
 
@@ -177,29 +182,23 @@ static void set_add(struct files_chunks *c, const uint8_t *name)
 }
 
 /* Emits fs.chunk for data unless its name was emitted already, and adds
- * the name to chunks (note 2). */
+ * the name to chunks (note 2). The payload is encoded directly: a
+ * baseline carries every byte of every binary file through here. */
 static int chunk_emit(struct files_emit *e, struct files_chunks *c,
 		      const uint8_t *data, size_t n, json_t *chunks)
 {
 	uint8_t name[HASH_BYTES];
 	char hex[2 * HASH_BYTES + 1];
-	size_t b64len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	char *b64;
-	json_t *d;
 	int r;
 
 	crypto_generichash(name, sizeof(name), data, n, c->key, sizeof(c->key));
 	lt_hex(name, sizeof(name), hex);
 	if (!set_has(c, name)) {
-		b64 = xmalloc(b64len);
-		sodium_bin2base64(b64, b64len, data, n,
-				  sodium_base64_VARIANT_ORIGINAL);
-		d = jcheck(json_pack("{ss#ss#}", "hash", hex,
-				     (int)(2 * HASH_BYTES), "data", b64,
-				     (int)(b64len - 1)));
-		free(b64);
-		r = e->src->emit(e->src, e->stream, e->t, "fs.chunk", d);
-		json_decref(d);
+		buf_reset(&c->payload);
+		if ((r = ev_encode_chunk(&c->payload, hex, data, n)))
+			return r;
+		r = e->src->emit_payload(e->src, e->stream, e->t, "fs.chunk",
+					 c->payload.data, c->payload.len);
 		if (r)
 			return r;
 		set_add(c, name);

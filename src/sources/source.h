@@ -57,6 +57,14 @@ struct source {
 	 */
 	int (*emit)(struct source *s, const char *stream, int64_t t,
 		    const char *kind, json_t *data);
+	/*
+	 * The same for a payload already encoded by one of the events
+	 * layer's direct encoders (ev_encode_chunk, ev_encode_term_io):
+	 * bulk bytes skip JSON and base64 both ways. The encoder vouches
+	 * for the payload, so it is not validated again.
+	 */
+	int (*emit_payload)(struct source *s, const char *stream, int64_t t,
+			    const char *kind, const void *payload, size_t n);
 	/* Reports that the source cannot go on; the message names what
 	 * failed and how to fix it. The supervisor stops and restarts it. */
 	void (*fail)(struct source *s, int code, const char *msg);
