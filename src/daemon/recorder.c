@@ -413,6 +413,7 @@ int recorder_run(const struct recorder_options *o)
 		goto out;
 	topt.flush_interval_ns = o->cfg->flush_interval_ns;
 	topt.autocommit = 1;
+	topt.sealer = 1;
 	if ((r = tape_open(&rec->tape, rec->v, &topt)))
 		goto out;
 	if (uv_loop_init(&rec->loop)) {

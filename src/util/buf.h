@@ -34,11 +34,13 @@ extern char buf_slop[];
 void buf_init(struct buf *b, size_t hint);
 /* Frees what the buffer owns and reinitialises it (the cap is kept). */
 void buf_release(struct buf *b);
-/* Empties the buffer, keeping its memory. */
+/* Empties the buffer, keeping its memory. buf_slop (shared by every
+ * empty buffer, in every thread) is never written: it is always "". */
 static inline void buf_reset(struct buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->alloc)
+		b->data[0] = '\0';
 }
 /* Hands the memory to the caller (free() it); the buffer is reinitialised. */
 char *buf_detach(struct buf *b, size_t *len);

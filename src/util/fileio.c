@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +12,37 @@
 #include "error.h"
 #include "banned.h"
 
-/* Fault injection: bytes this process may still write, or -1 (no limit). */
-static long long fault_budget = -2;
+/* Fault injection: bytes this process may still write, -1 (no limit) or
+ * -2 (not read yet). Atomic: a tape's sealer thread writes too. */
+static _Atomic long long fault_budget = -2;
 
 static int fault_check(size_t n)
 {
-	if (fault_budget == -2) {
+	long long b = atomic_load(&fault_budget), want = (long long)n;
+
+	if (b == -2) {
 		const char *s = getenv("LABTAPE_FAULT_ENOSPC");
-		fault_budget = s && *s ? strtoll(s, NULL, 10) : -1;
+		long long v = s && *s ? strtoll(s, NULL, 10) : -1;
+		atomic_compare_exchange_strong(&fault_budget, &b, v);
+		b = atomic_load(&fault_budget);
 	}
-	if (fault_budget < 0)
-		return 0;
-	if ((long long)n > fault_budget) {
-		fault_budget = 0;
+	for (;;) {
+		if (b < 0)
+			return 0;
+		if (atomic_compare_exchange_weak(&fault_budget, &b,
+						 want > b ? 0 : b - want))
+			break;
+	}
+	if (want > b) {
 		errno = ENOSPC;
 		return -1;
 	}
-	fault_budget -= (long long)n;
 	return 0;
+}
+
+void lt_fault_enospc(long long budget)
+{
+	atomic_store(&fault_budget, budget < 0 ? -1 : budget);
 }
 
 int lt_write_all(int fd, const void *data, size_t n, const char *what)

@@ -15,6 +15,8 @@
  *   LABTAPE_FAULT_ENOSPC=N   every write after the first N bytes written by
  *                            this process fails with ENOSPC.
  */
+/* The same budget set from code (tests); negative: no limit. */
+void lt_fault_enospc(long long budget);
 
 int lt_write_all(int fd, const void *data, size_t n, const char *what);
 int lt_pwrite_all(int fd, const void *data, size_t n, off_t off,

@@ -26,9 +26,20 @@
  *  6. Records in a block need not be in time order; the frame header holds
  *     the block's least and greatest timestamp, which is what the index
  *     and readers rely on.
+ *  7. With opt.sealer, a thread of the tape's own compresses, encrypts
+ *     and writes closed blocks while the caller goes on appending (a
+ *     baseline reads and hashes files while the last block is sealed).
+ *     The queue is a ring of SEAL_QUEUE jobs; the caller waits when it is
+ *     full. The sealer alone touches a segment's end, pending frames and
+ *     frame headers while jobs are queued; everything that reads them
+ *     (commit, rollback, rotation, freeing) drains the queue first, so
+ *     the rules above hold unchanged. A sealer error is the tape's error
+ *     at the next append or commit, which rolls back as rule 4 says.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -82,8 +93,32 @@ struct tseg {
 	struct buf hdrs;
 };
 
+/* A closed block on its way to the sealer (note 7). */
+struct seal_job {
+	struct tseg *s;
+	struct frame_header h;
+	const char *names[FRAME_MAX_KINDS];
+	struct buf block;
+};
+
+#define SEAL_QUEUE 4
+
+struct sealer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;	/* a job queued; a job finished */
+	struct seal_job jobs[SEAL_QUEUE];
+	unsigned head, count;		/* jobs[head] is the oldest */
+	int busy, quit;
+	int err;			/* the first error, until drained */
+	char msg[256];
+	void *cctx;
+	struct buf frame, scratch;
+};
+
 struct tape {
 	struct vault *v;
+	struct sealer *sealer;		/* NULL: blocks sealed in line */
 	struct tape_options opt;
 	struct tseg **segs;
 	size_t nsegs, segs_alloc;
@@ -112,6 +147,10 @@ static void tseg_free(struct tseg *s)
 	free(s);
 }
 
+static void tape_free(struct tape *t);
+static int sealer_start(struct tape *t);
+static void sealer_stop(struct sealer *w);
+
 int tape_open(struct tape **out, struct vault *v, const struct tape_options *opt)
 {
 	struct tape *t = xcalloc(1, sizeof(*t));
@@ -133,6 +172,13 @@ int tape_open(struct tape **out, struct vault *v, const struct tape_options *opt
 	buf_init(&t->frame, 0);
 	buf_init(&t->scratch, 0);
 	t->last_commit = lt_mono_ns();
+	if (t->opt.sealer) {
+		int r = sealer_start(t);
+		if (r) {
+			tape_free(t);
+			return r;
+		}
+	}
 	*out = t;
 	return 0;
 }
@@ -144,6 +190,7 @@ uint64_t tape_count(const struct tape *t)
 
 static void tape_free(struct tape *t)
 {
+	sealer_stop(t->sealer);
 	for (size_t i = 0; i < t->nsegs; i++)
 		tseg_free(t->segs[i]);
 	for (size_t i = 0; i < t->nkinds; i++)
@@ -277,46 +324,192 @@ out:
 	return r;
 }
 
-/* Seals the open block of s into a frame and writes it (rule 3). */
-static int close_block(struct tape *t, struct tseg *s)
+/* Seals one block into a frame and writes it at the end of s (rule 3).
+ * The caller or, with a sealer, the sealer thread. */
+static int write_block(struct tseg *s, struct frame_header *h,
+		       const char *const *names, const struct buf *block,
+		       void *cctx, struct buf *frame, struct buf *scratch)
 {
-	struct frame_header h = { 0 };
-	const char *names[FRAME_MAX_KINDS];
 	struct pending *p;
 	int r;
 
-	if (!s->nrec)
-		return 0;
-	for (unsigned i = 0; i < s->nkinds; i++)
-		names[i] = t->kinds[s->kinds[i]];
-	h.frame_no = s->next_frame;
-	h.nrec = s->nrec;
-	h.nkinds = (uint16_t)s->nkinds;
-	h.t_min = s->t_min;
-	h.t_max = s->t_max;
-	buf_reset(&t->frame);
-	if ((r = frame_build_data(&h, names, s->seg_id,
-				  (const uint8_t *)s->block.data, s->block.len,
-				  s->key, t->cctx, TAPE_ZSTD_LEVEL, &t->scratch,
-				  &t->frame)))
+	buf_reset(frame);
+	if ((r = frame_build_data(h, names, s->seg_id,
+				  (const uint8_t *)block->data, block->len,
+				  s->key, cctx, TAPE_ZSTD_LEVEL, scratch, frame)))
 		return r;
-	if ((r = lt_pwrite_all(s->fd, t->frame.data, t->frame.len, s->end,
+	if ((r = lt_pwrite_all(s->fd, frame->data, frame->len, s->end,
 			       s->path)))
 		return r;
 
 	XGROW(s->pend, s->npend + 1, s->pend_alloc);
 	p = &s->pend[s->npend++];
-	p->b.frame_no = s->next_frame;
+	p->b.frame_no = h->frame_no;
 	p->b.offset = s->end;
-	p->b.length = (uint32_t)t->frame.len;
-	p->b.t_min = s->t_min;
-	p->b.t_max = s->t_max;
-	p->b.nrec = s->nrec;
-	p->b.plain_len = (uint32_t)s->block.len;
+	p->b.length = (uint32_t)frame->len;
+	p->b.t_min = h->t_min;
+	p->b.t_max = h->t_max;
+	p->b.nrec = h->nrec;
+	p->b.plain_len = (uint32_t)block->len;
 	p->hdr_off = s->hdrs.len;
-	buf_add(&s->hdrs, t->frame.data, h.hlen);
+	buf_add(&s->hdrs, frame->data, h->hlen);
+	s->end += (int64_t)frame->len;
+	return 0;
+}
 
-	s->end += (int64_t)t->frame.len;
+static void *seal_main(void *arg)
+{
+	struct sealer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct seal_job *j;
+		int r = 0;
+
+		while (!w->count && !w->quit)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->count)
+			break;
+		j = &w->jobs[w->head];
+		w->busy = 1;
+		pthread_mutex_unlock(&w->mu);
+		/* After an error, later blocks are dropped: the tape rolls
+		 * back to its last commit anyway. */
+		if (!w->err)
+			r = write_block(j->s, &j->h, j->names, &j->block,
+					w->cctx, &w->frame, &w->scratch);
+		buf_reset(&j->block);
+		pthread_mutex_lock(&w->mu);
+		if (r && !w->err) {
+			w->err = r;
+			snprintf(w->msg, sizeof(w->msg), "%s", lt_errmsg());
+		}
+		w->head = (w->head + 1) % SEAL_QUEUE;
+		w->count--;
+		w->busy = 0;
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int sealer_start(struct tape *t)
+{
+	struct sealer *w = xcalloc(1, sizeof(*w));
+
+	w->cctx = ZSTD_createCCtx();
+	if (!w->cctx) {
+		free(w);
+		return lt_error(LT_EIO, "cannot create a zstd context");
+	}
+	buf_init(&w->frame, 0);
+	buf_init(&w->scratch, 0);
+	for (unsigned i = 0; i < SEAL_QUEUE; i++)
+		buf_init(&w->jobs[i].block, 0);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	if (pthread_create(&w->thread, NULL, seal_main, w)) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		ZSTD_freeCCtx(w->cctx);
+		free(w);
+		return lt_error(LT_EIO, "cannot start the tape's sealer thread");
+	}
+	t->sealer = w;
+	return 0;
+}
+
+static void sealer_stop(struct sealer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	ZSTD_freeCCtx(w->cctx);
+	buf_release(&w->frame);
+	buf_release(&w->scratch);
+	for (unsigned i = 0; i < SEAL_QUEUE; i++)
+		buf_release(&w->jobs[i].block);
+	free(w);
+}
+
+/* The sealer's error, as the caller's; 0 if none. Called locked. */
+static int sealer_error(struct sealer *w)
+{
+	return w->err ? lt_error(w->err, "%s", w->msg) : 0;
+}
+
+/* Waits until every queued block is written (note 7). Returns the
+ * sealer's error, if any, and forgets it: the caller rolls back. */
+static int drain(struct tape *t)
+{
+	struct sealer *w = t->sealer;
+	int r;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->count || w->busy)
+		pthread_cond_wait(&w->done, &w->mu);
+	r = sealer_error(w);
+	w->err = 0;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+/* Closes the open block of s: seals it now, or queues it for the
+ * sealer. */
+static int close_block(struct tape *t, struct tseg *s)
+{
+	struct sealer *w = t->sealer;
+	struct frame_header h = { 0 };
+	const char *names[FRAME_MAX_KINDS];
+	struct seal_job *j;
+	struct buf swap;
+	int r;
+
+	if (!s->nrec)
+		return 0;
+	h.frame_no = s->next_frame;
+	h.nrec = s->nrec;
+	h.nkinds = (uint16_t)s->nkinds;
+	h.t_min = s->t_min;
+	h.t_max = s->t_max;
+	if (!w) {
+		for (unsigned i = 0; i < s->nkinds; i++)
+			names[i] = t->kinds[s->kinds[i]];
+		if ((r = write_block(s, &h, names, &s->block, t->cctx,
+				     &t->frame, &t->scratch)))
+			return r;
+	} else {
+		pthread_mutex_lock(&w->mu);
+		while (w->count == SEAL_QUEUE && !w->err)
+			pthread_cond_wait(&w->done, &w->mu);
+		if ((r = sealer_error(w))) {
+			pthread_mutex_unlock(&w->mu);
+			return r;
+		}
+		j = &w->jobs[(w->head + w->count) % SEAL_QUEUE];
+		j->s = s;
+		j->h = h;
+		/* Kind names live as long as the tape. */
+		for (unsigned i = 0; i < s->nkinds; i++)
+			j->names[i] = t->kinds[s->kinds[i]];
+		swap = j->block;	/* an empty buffer, kept for reuse */
+		j->block = s->block;
+		s->block = swap;
+		w->count++;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+	}
 	s->next_frame++;
 	buf_reset(&s->block);
 	s->nkinds = 0;
@@ -328,6 +521,7 @@ static int rollback_all(struct tape *t)
 {
 	int r = 0;
 
+	drain(t);	/* its error is the one being rolled back */
 	for (size_t i = 0; i < t->nsegs; i++) {
 		struct tseg *s = t->segs[i];
 		buf_reset(&s->block);
@@ -361,6 +555,8 @@ static int commit(struct tape *t, int seal)
 
 	for (i = 0; i < t->nsegs && !r; i++)
 		r = close_block(t, t->segs[i]);
+	if (!r)
+		r = drain(t);
 	for (i = 0; i < t->nsegs && !r; i++) {
 		struct tseg *s = t->segs[i];
 		if (!s->npend && !(seal && s->idx.committed_end > SEG_HEADER_LEN))
@@ -460,11 +656,16 @@ static int retire(struct tape *t, size_t i)
 
 int tape_tick(struct tape *t)
 {
+	int r;
+
 	if (!t->opt.autocommit ||
 	    lt_mono_coarse_ns() - t->last_commit < t->opt.flush_interval_ns)
 		return 0;
+	if ((r = drain(t))) {	/* segment ends are read below */
+		rollback_all(t);
+		return r;
+	}
 	for (size_t i = 0; i < t->nsegs; i++) {
-		int r;
 		if (t->segs[i]->end + (int64_t)t->segs[i]->block.len >=
 		    TAPE_SEGMENT_MAX) {
 			if ((r = retire(t, i)))

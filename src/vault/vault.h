@@ -98,8 +98,12 @@ struct tape_options {
 	/* Commit by itself every flush interval (the recorder); off, data is
 	 * committed only by tape_commit() and tape_close() (append). */
 	int autocommit;
+	/* Compress, encrypt and write closed blocks on a thread of the
+	 * tape's own, overlapping them with the caller's work; errors then
+	 * surface at the next append or commit. Off: all in line. */
+	int sealer;
 };
-#define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0 }
+#define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0, 0 }
 
 /* Largest payload of one record. */
 #define TAPE_MAX_PAYLOAD (64u << 20)

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "ltime.h"
 #include "vault-int.h"
+#include "fileio.h"
 #include "test.h"
 
 #define PASS "correct horse"
@@ -140,7 +141,7 @@ TEST(records_come_back_in_time_order_across_streams)
 	vault_free(v);
 }
 
-TEST(many_blocks_merge_and_read_back)
+static void many_blocks(int sealer)
 {
 	struct tape_options opt = TAPE_OPTIONS_INIT;
 	struct vault_query q = VAULT_QUERY_INIT;
@@ -154,6 +155,7 @@ TEST(many_blocks_merge_and_read_back)
 	fresh("blocks");
 	v = open_unlocked();
 	opt.block_size = 512;	/* many small blocks */
+	opt.sealer = sealer;
 	ASSERT_OK(tape_open(&t, v, &opt));
 	for (int i = 0; i < 5000; i++) {
 		char text[64];
@@ -179,6 +181,86 @@ TEST(many_blocks_merge_and_read_back)
 		ASSERT(st.blocks > 50);
 		ASSERT_EQ(st.problems, 0);
 	}
+	vault_free(v);
+}
+
+TEST(many_blocks_merge_and_read_back)
+{
+	many_blocks(0);
+}
+
+TEST(many_blocks_through_the_sealer_thread)
+{
+	many_blocks(1);
+}
+
+/*
+ * A child whose writes fail after budget bytes (lt_fault_enospc)
+ * appends with the sealer on and commits every 100 records, until a
+ * commit fails; it exits with the number of commits that succeeded.
+ */
+static int sealer_child(long long budget)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct tape_options opt = TAPE_OPTIONS_INIT;
+		struct vault *v;
+		struct tape *t;
+		char text[64];
+		int commits = 0, r = 0;
+
+		lt_fault_enospc(budget);
+		opt.block_size = 256;
+		opt.sealer = 1;
+		if (vault_open(&v, dir.data) || tape_open(&t, v, &opt))
+			_exit(200);
+		for (int i = 0; i < 10000 && !r; i++) {
+			snprintf(text, sizeof(text), "record %05d", i);
+			r = tape_append(t, "s", T0 + i, "note", text,
+					strlen(text));
+			if (!r && i % 100 == 99 && !(r = tape_commit(t)))
+				commits++;
+		}
+		/* The error rolled back; the tape is usable, the disk full. */
+		if (r != LT_ENOSPC)
+			_exit(r ? 202 : 201);
+		tape_abort(t);
+		vault_free(v);
+		_exit(commits);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT(WIFEXITED(status));
+	if (WEXITSTATUS(status) >= 200)
+		TEST_FAIL("the writer exited with %d", WEXITSTATUS(status));
+	return WEXITSTATUS(status);
+}
+
+TEST(a_sealer_error_rolls_back_to_the_last_commit)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct vault_iter *it;
+	struct vault_record r;
+	struct vault *v;
+	int commits, n = 0;
+
+	fresh("sealer-enospc");
+	commits = sealer_child(40000);
+	ASSERT(commits > 0 && commits < 100);
+	v = open_unlocked();
+	ASSERT_OK(vault_iter_open(&it, v, &q));
+	while (vault_iter_next(it, &r) == 1) {
+		char want[64];
+		snprintf(want, sizeof(want), "record %05d", n);
+		ASSERT(r.len == strlen(want) && !memcmp(r.payload, want, r.len));
+		n++;
+	}
+	vault_iter_free(it);
+	/* Exactly what was committed: nothing more, nothing less. */
+	ASSERT_EQ(n, commits * 100);
+	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
 	vault_free(v);
 }
 
@@ -483,6 +565,8 @@ TEST_LIST = {
 	TEST_ENTRY(open_missing_vault_says_what_to_do),
 	TEST_ENTRY(records_come_back_in_time_order_across_streams),
 	TEST_ENTRY(many_blocks_merge_and_read_back),
+	TEST_ENTRY(many_blocks_through_the_sealer_thread),
+	TEST_ENTRY(a_sealer_error_rolls_back_to_the_last_commit),
 	TEST_ENTRY(rollback_and_abort_keep_nothing),
 	TEST_ENTRY(bad_arguments_are_refused_without_damage),
 	TEST_ENTRY(recovery_cuts_a_dead_writers_tail),
