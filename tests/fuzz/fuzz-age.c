@@ -1,7 +1,7 @@
 /*
  * Fuzzes the age reader (src/privacy/age.c): the input is an age file,
  * read with a fixed identity (the age test kit's), in pieces whose size
- * the first byte picks. It must never crash; when it decrypts, the
+ * a first byte under 16 picks. It must never crash; when it decrypts, the
  * plaintext re-encrypted to the same identity must decrypt to the same
  * bytes. The seed corpus holds small valid files to that identity (empty,
  * short, one full chunk, a chunk and a byte) and malformed headers.
@@ -79,9 +79,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(age_identities_parse("fuzz", identity, strlen(identity),
 					   &ids) == 0);
 	}
-	/* A small first byte reads the file in small pieces. */
-	if (size && data[0] < 16)
+	/* A first byte under 16 is not part of the file: it says to read
+	 * the rest in pieces of that many bytes plus one. */
+	if (size && data[0] < 16) {
 		step = (size_t)data[0] + 1;
+		data++;
+		size--;
+	}
 	if (decrypt(data, size, step, &ids, &plain) == 0) {
 		w = age_writer_new(ids.ids[0].pub, buf_write, &enc);
 		CHECK(w);
