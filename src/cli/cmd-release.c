@@ -545,10 +545,10 @@ int cmd_release(int argc, char **argv)
 	{
 		/* Pretty, one key a line, ending with a newline. */
 		char *j = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		struct buf t = BUF_INIT;
-		buf_addf(&t, "%s\n", j);
+		struct buf tb = BUF_INIT;
+		buf_addf(&tb, "%s\n", j);
 		free(j);
-		text = buf_detach(&t, NULL);
+		text = buf_detach(&tb, NULL);
 	}
 	if (write_release(&rel, pub, text)) {
 		r = cli_error("%s", lt_errmsg());
