@@ -126,7 +126,8 @@ int cmd_recipient(int argc, char **argv)
 	const char *out = NULL, *verb;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
+	/* Options may come before or after the verb and its argument. */
+	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		if (opt == 'o')
 			out = optarg;
 		else if ((r = cli_common_opt(&c, opt)) >= 0)
@@ -135,13 +136,6 @@ int cmd_recipient(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error(&c, "say 'new NAME' or 'show KEYFILE'");
 	verb = argv[optind++];
-	/* Options may also follow the verb. */
-	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		if (opt == 'o')
-			out = optarg;
-		else if ((r = cli_common_opt(&c, opt)) >= 0)
-			return r;
-	}
 	if (sodium_init() < 0)
 		return cli_error("cannot initialise libsodium");
 	if (!strcmp(verb, "new")) {
