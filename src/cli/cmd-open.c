@@ -567,11 +567,16 @@ int cmd_open(int argc, char **argv)
 					       "say where to extract with -o "
 					       "DIR", o.file);
 	}
-	if (out && access(out, F_OK) == 0)
-		return cli_error("'%s' already exists; not replacing it (choose "
-				 "another with -o)", out);
-	if (sodium_init() < 0)
+	if (out && access(out, F_OK) == 0) {
+		cli_error("'%s' already exists; not replacing it (choose "
+			  "another with -o)", out);
+		free(def);
+		return 1;
+	}
+	if (sodium_init() < 0) {
+		free(def);
 		return cli_error("cannot initialise libsodium");
+	}
 	if (age_identities_load(key, &ids)) {
 		free(def);
 		return cli_error("%s", lt_errmsg());

@@ -520,8 +520,10 @@ int cmd_release(int argc, char **argv)
 		free(consents);
 		return r;
 	}
-	if (sodium_init() < 0)
+	if (sodium_init() < 0) {
+		free(consents);
 		return cli_error("cannot initialise libsodium");
+	}
 	if (!by)
 		by = getenv("USER");
 	if (!by || !*by) {

@@ -58,8 +58,10 @@ void age_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
 	crypto_auth_hmacsha256_state st;
 	uint8_t prk[32];
 	const uint8_t one = 1;
+	static const uint8_t none[1];
 
-	crypto_auth_hmacsha256_init(&st, salt, salt_len);
+	/* libsodium declares the key non-null, even when it is empty. */
+	crypto_auth_hmacsha256_init(&st, salt ? salt : none, salt_len);
 	crypto_auth_hmacsha256_update(&st, ikm, ikm_len);
 	crypto_auth_hmacsha256_final(&st, prk);
 	crypto_auth_hmacsha256_init(&st, prk, sizeof(prk));
