@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "sessions", cmd_sessions, "list the recorded terminal sessions" },
 	{ "export", cmd_export, "write events in another format (cast)" },
 	{ "import", cmd_import, "read another tool's file (cast) into the vault" },
+	{ "forget", cmd_forget, "delete events for good (crypto-shredding)" },
 	{ "stats", cmd_stats, "events and bytes per stream and day" },
 	{ "verify", cmd_verify, "check every block and the index" },
 	{ "reindex", cmd_reindex, "rebuild the index from the segments" },
