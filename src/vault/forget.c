@@ -645,6 +645,25 @@ static int unlink_durably(const char *path)
 	return r;
 }
 
+/*
+ * Removes the day folder of path if it is empty (rmdir fails otherwise,
+ * which is fine), and syncs its parent. Best effort: a writer that
+ * creates a segment for that very day at that moment fails and reports
+ * it, without harm to the vault.
+ */
+static void rmdir_day(const char *path)
+{
+	struct buf dir = BUF_INIT, top = BUF_INIT;
+
+	lt_dirname(path, &dir);
+	if (rmdir(dir.data) == 0) {
+		lt_dirname(dir.data, &top);
+		lt_fsync_dir(top.data);
+	}
+	buf_release(&dir);
+	buf_release(&top);
+}
+
 /* Deletes a segment's index rows (inside the caller's transaction). */
 static int idx_drop_segment(struct vault *v, const uint8_t *seg_id)
 {
@@ -702,6 +721,11 @@ static int shred(struct vault *v, int32_t day, const uint8_t *seg,
 	if ((r = unlink_durably(p.data)))
 		goto out;
 	step_done();
+	/* An empty day folder would still say that something was recorded
+	 * that day. */
+	rmdir_day(p.data);
+	vault_key_path(v, day, key, &p);
+	rmdir_day(p.data);
 out:
 	buf_release(&p);
 	return r;
