@@ -77,6 +77,7 @@ int cmd_history(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_forget(int argc, char **argv);
 int cmd_kinds(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "recipient", cmd_recipient, "make or show a release recipient's keys" },
 	{ "release", cmd_release, "encrypt files to a recipient (age format)" },
 	{ "open", cmd_open, "decrypt, check and extract a release" },
+	{ "forget", cmd_forget, "delete events for good (crypto-shredding)" },
 	{ "stats", cmd_stats, "events and bytes per stream and day" },
 	{ "verify", cmd_verify, "check every block and the index" },
 	{ "reindex", cmd_reindex, "rebuild the index from the segments" },

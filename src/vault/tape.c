@@ -129,6 +129,8 @@ struct tape {
 	struct buf frame, scratch;
 	int64_t last_commit;		/* monotonic */
 	uint64_t count, clock;
+	tape_commit_hook *hook;		/* inside each commit's transaction */
+	void *hook_ctx;
 };
 
 static void tseg_free(struct tseg *s)
@@ -230,8 +232,10 @@ static void seg_discard(struct tape *t, struct tseg *s)
 	buf_release(&kp);
 }
 
+/* ids: the segment id and key id to use (forget.c names them in its
+ * journal first), or NULL for random ones. */
 static int seg_create(struct tape *t, const char *stream, int32_t day,
-		      struct tseg **out)
+		      const uint8_t (*ids)[VAULT_ID_LEN], struct tseg **out)
 {
 	struct tseg *s = xcalloc(1, sizeof(*s));
 	struct seg_header h = { 0 };
@@ -244,8 +248,13 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	s->day = day;
 	buf_init(&s->block, 0);
 	buf_init(&s->hdrs, 0);
-	randombytes_buf(s->seg_id, VAULT_ID_LEN);
-	randombytes_buf(s->key_id, VAULT_ID_LEN);
+	if (ids) {
+		memcpy(s->seg_id, ids[0], VAULT_ID_LEN);
+		memcpy(s->key_id, ids[1], VAULT_ID_LEN);
+	} else {
+		randombytes_buf(s->seg_id, VAULT_ID_LEN);
+		randombytes_buf(s->key_id, VAULT_ID_LEN);
+	}
 	s->key = sodium_malloc(VAULT_KEY_LEN);
 	if (!s->key) {
 		r = lt_error(LT_EIO, "cannot allocate locked memory");
@@ -602,6 +611,8 @@ static int commit(struct tape *t, int seal)
 		if (!r)
 			r = idx_update_segment(v, &next);
 	}
+	if (!r && t->hook)
+		r = t->hook(t->hook_ctx);
 	if (r || (r = idx_commit(v))) {
 		idx_rollback(v);
 		goto fail;
@@ -700,12 +711,41 @@ static int find_seg(struct tape *t, const char *stream, int32_t day,
 				"too many streams and days in one transaction "
 				"(%d); split the input", TAPE_MAX_OPEN_TXN);
 	}
-	if ((r = seg_create(t, stream, day, out)))
+	if ((r = seg_create(t, stream, day, NULL, out)))
 		return r;
 	XGROW(t->segs, t->nsegs + 1, t->segs_alloc);
 	t->segs[t->nsegs++] = *out;
 	(*out)->last_used = ++t->clock;
 	return 0;
+}
+
+int tape_start_segment(struct tape *t, const char *stream, int32_t day,
+		       const uint8_t seg_id[VAULT_ID_LEN],
+		       const uint8_t key_id[VAULT_ID_LEN])
+{
+	uint8_t ids[2][VAULT_ID_LEN];
+	struct tseg *s;
+	int r;
+
+	for (size_t i = 0; i < t->nsegs; i++)
+		if (t->segs[i]->day == day && !strcmp(t->segs[i]->stream, stream))
+			return lt_error(LT_EEXIST, "the tape already writes a "
+					"segment for '%s' on that day", stream);
+	memcpy(ids[0], seg_id, VAULT_ID_LEN);
+	memcpy(ids[1], key_id, VAULT_ID_LEN);
+	if ((r = seg_create(t, stream, day, (const uint8_t (*)[VAULT_ID_LEN])ids,
+			    &s)))
+		return r;
+	XGROW(t->segs, t->nsegs + 1, t->segs_alloc);
+	t->segs[t->nsegs++] = s;
+	s->last_used = ++t->clock;
+	return 0;
+}
+
+void tape_set_commit_hook(struct tape *t, tape_commit_hook *fn, void *ctx)
+{
+	t->hook = fn;
+	t->hook_ctx = ctx;
 }
 
 static unsigned intern_kind(struct tape *t, const char *kind)

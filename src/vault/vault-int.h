@@ -224,6 +224,44 @@ struct idx_block {
 int idx_add_block(struct vault *v, int64_t seg_rowid, const struct idx_block *b,
 		  const struct frame_header *h);
 
+/* ---- the writer's private side (tape.c), for forget.c -------------- */
+
+/*
+ * Creates the tape's segment for stream and day now, with the given
+ * segment and key ids rather than random ones, so that a caller can name
+ * them durably (forget's journal) before they exist. LT_EEXIST if the tape
+ * already has a segment for that stream and day.
+ */
+int tape_start_segment(struct tape *t, const char *stream, int32_t day,
+		       const uint8_t seg_id[VAULT_ID_LEN],
+		       const uint8_t key_id[VAULT_ID_LEN]);
+/* fn runs inside every index transaction of the tape's commits, after the
+ * blocks are added and before COMMIT; an error from it rolls the commit
+ * back. forget.c removes a rewritten segment's rows in the same
+ * transaction that adds its replacement's. */
+typedef int tape_commit_hook(void *ctx);
+void tape_set_commit_hook(struct tape *t, tape_commit_hook *fn, void *ctx);
+
+/* ---- forgetting (forget.c) ----------------------------------------- */
+
+#define FORGET_JOURNAL "forget.journal"
+
+/*
+ * Completes or undoes what an interrupted forget left (doc/format.md,
+ * "Forgetting"), unless the forget that wrote the journal is still
+ * running. Called by vault_open after recovery; needs no passphrase.
+ */
+int forget_recover(struct vault *v);
+/* Whether a forget is running now (its journal is locked); if so, *ids
+ * gets the segment ids it names (old and new), 16 bytes each, *n of them
+ * (free *ids). */
+int forget_live_segments(struct vault *v, uint8_t **ids, size_t *n);
+/* How much of a block (time range, nkinds kinds, whether the selection's
+ * kind is among them) a selection covers: 0 none, 1 all, 2 some (decrypt
+ * the block to know). */
+int forget_block_cover(const struct vault_forget_spec *s, int64_t t_min,
+		       int64_t t_max, unsigned nkinds, int has_kind);
+
 /* ---- recovery (recover.c) ----------------------------------------- */
 
 /*

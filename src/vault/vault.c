@@ -420,7 +420,9 @@ int vault_open(struct vault **out, const char *dir)
 		if ((r = vault_reindex(v, NULL, NULL)))
 			goto fail;
 	}
-	if ((r = vault_recover(v)))
+	/* After recovery: a forget's journal asks whether the segments it
+	 * was writing committed, which recovery may just have found out. */
+	if ((r = vault_recover(v)) || (r = forget_recover(v)))
 		goto fail;
 	*out = v;
 	return 0;

@@ -212,4 +212,82 @@ typedef void vault_stat_fn(void *ctx, const struct vault_stat_row *row);
  * (stream names are encrypted). */
 int vault_stats(struct vault *v, vault_stat_fn *fn, void *ctx);
 
+/* ---- Forgetting ----------------------------------------------------- */
+
+/*
+ * Deletion that is final (doc/format.md, "Forgetting"): the records a
+ * selection matches become unreadable by anyone, in this vault and in any
+ * copy of its segments that lacks the key files.
+ *
+ *	struct vault_forget_plan p;
+ *	vault_forget_plan(v, &spec, &p);      which segments, what happens
+ *	vault_forget(v, &p, report, ctx, &st);
+ *	vault_forget_plan_release(&p);
+ *
+ * Both need the vault unlocked: stream names are encrypted, and counting
+ * or keeping part of a block means decrypting it.
+ */
+struct vault_forget_spec {
+	const char *stream;	/* exact stream name, or NULL for every stream */
+	const char *kind;	/* exact kind, or NULL for every kind */
+	int64_t from;		/* inclusive; INT64_MIN for no bound */
+	int64_t until;		/* exclusive; INT64_MAX for no bound */
+};
+#define VAULT_FORGET_SPEC_INIT { NULL, NULL, INT64_MIN, INT64_MAX }
+
+enum vault_forget_how {
+	VAULT_FORGET_WHOLE,	 /* every record selected: key shredded,
+				    segment removed */
+	VAULT_FORGET_PART,	 /* rewritten without the selected records
+				    under a new key; the old one shredded */
+	VAULT_FORGET_LIVE,	 /* a running writer holds it: left alone */
+	VAULT_FORGET_UNREADABLE, /* its key file was gone already: removed
+				    (only when no stream is given) */
+};
+
+struct vault_forget_seg {
+	uint8_t seg_id[16], key_id[16];
+	int32_t day;
+	char *stream;		/* NULL when the key is gone */
+	enum vault_forget_how how;
+	uint64_t blocks;	/* the segment's blocks */
+	uint64_t records;	/* the segment's records */
+	uint64_t selected;	/* of them, those the selection matches */
+};
+
+/* Segments with at least one selected record, in day and segment order.
+ * forget and keep count records over the segments that are not LIVE. */
+struct vault_forget_plan {
+	struct vault_forget_seg *segs;
+	size_t n;
+	uint64_t forget, keep;
+	struct vault_forget_spec spec;	/* a copy; strings owned by the plan */
+};
+
+/* Works out what forgetting spec means, without changing anything. Free
+ * with vault_forget_plan_release(). */
+int vault_forget_plan(struct vault *v, const struct vault_forget_spec *spec,
+		      struct vault_forget_plan *out);
+void vault_forget_plan_release(struct vault_forget_plan *p);
+
+struct vault_forget_stats {
+	uint64_t shredded;	/* segments removed whole, keys destroyed */
+	uint64_t rewritten;	/* segments rewritten without some records */
+	uint64_t skipped;	/* LIVE segments left alone */
+	uint64_t forgotten;	/* records made unreadable */
+	uint64_t kept;		/* records copied into new segments */
+};
+
+/*
+ * Carries out a plan. Crash-safe: a journal (forget.journal) names every
+ * segment first, and whatever a crash interrupts is completed, or for a
+ * rewrite not yet committed undone, by the next vault_open. report gets
+ * one line per segment (problem = 0) and each LIVE segment skipped
+ * (problem = 1). Returns 0 when everything but the LIVE segments was
+ * forgotten; st may be NULL.
+ */
+int vault_forget(struct vault *v, const struct vault_forget_plan *p,
+		 vault_report_fn *report, void *ctx,
+		 struct vault_forget_stats *st);
+
 #endif

@@ -77,7 +77,7 @@ ERR=$TRASH/.stderr
 
 # A clean environment: nothing from the caller's labtape setup leaks in,
 # and nothing the tests do can reach the caller's real vault.
-unset LABTAPE_FAULT_ENOSPC LABTAPE_NEW_PASSPHRASE COLUMNS
+unset LABTAPE_FAULT_ENOSPC LABTAPE_FAULT_FORGET_STEP LABTAPE_NEW_PASSPHRASE COLUMNS
 TEST_PASS='correct horse battery staple'
 LABTAPE_VAULT=$TRASH/vault
 LABTAPE_PASSPHRASE=$TEST_PASS
