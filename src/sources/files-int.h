@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "globs.h"
 #include "source.h"
 
 /* The context of one save of one document, for emitting its events. */
@@ -55,35 +56,8 @@ void files_chunks_free(struct files_chunks *c);
 int files_blob_emit(struct files_emit *e, struct files_chunks *seen, int fd,
 		    uint64_t size);
 
-/* -- Ignore rules (files-ignore.c) ---------------------------------------- */
+/* -- Ignore rules (src/util/globs.h, in .gitignore syntax) ----------------- */
 
-/*
- * A list of patterns in .gitignore syntax: blank lines and '#' comments
- * skipped, '!' negates, a trailing '/' matches folders only, a pattern
- * with a '/' at its start or middle is anchored to the list's folder,
- * others match a name at any depth; '*', '?', '[...]' within a name
- * (fnmatch(3)), '**' across folders. The last pattern that matches wins.
- */
-struct files_rules;
-
-enum files_verdict {
-	FILES_NO_MATCH = 0,	/* no pattern matched */
-	FILES_IGNORE,		/* the last match was a pattern */
-	FILES_KEEP,		/* the last match was a '!' pattern */
-};
-
-/* An empty list; free it with files_rules_free(). */
-struct files_rules *files_rules_new(void);
-void files_rules_free(struct files_rules *r);
-/* Adds one line (no newline needed; comments and blanks add nothing). */
-void files_rules_add(struct files_rules *r, const char *line, size_t len);
-/* Adds every line of a .gitignore file's text. */
-void files_rules_parse(struct files_rules *r, const char *text, size_t len);
-size_t files_rules_count(const struct files_rules *r);
-/* Matches path ("a/b/c", relative to the rules' folder, no leading or
- * trailing '/'). */
-enum files_verdict files_rules_match(const struct files_rules *r,
-				     const char *path, int is_dir);
 /* The rules labtape always applies, whatever a .gitignore says:
  * version control, build outputs, editor leftovers and secrets. */
 extern const char files_default_rules[];
