@@ -64,6 +64,20 @@ void config_socket_path(struct buf *out)
 		buf_addf(out, "/tmp/labtape-%ld/control", (long)getuid());
 }
 
+void config_cache_dir(struct buf *out)
+{
+	const char *e;
+
+	buf_reset(out);
+	if ((e = getenv("LABTAPE_CACHE_DIR")) && *e)
+		buf_addstr(out, e);
+	else if ((e = getenv("XDG_CACHE_HOME")) && *e)
+		buf_addf(out, "%s/labtape", e);
+	else
+		buf_addf(out, "%s/.cache/labtape",
+			 (e = getenv("HOME")) && *e ? e : ".");
+}
+
 /* ~/x -> $HOME/x; relative -> absolute against the working directory. */
 static char *expand_path(const char *p)
 {
@@ -142,6 +156,8 @@ static int handler(void *user, const char *section, const char *name,
 	struct config *c = p->c;
 	uint64_t size;
 
+	if (!strcmp(section, "exclude"))
+		return 1;	/* the filter's (src/privacy/filter.c) */
 	if (KEY("vault", "dir")) {
 		free(c->vault_dir);
 		c->vault_dir = expand_path(value);

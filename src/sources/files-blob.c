@@ -198,7 +198,8 @@ static int chunk_emit(struct files_emit *e, struct files_chunks *c,
 				     (int)(2 * HASH_BYTES), "data", b64,
 				     (int)(b64len - 1)));
 		free(b64);
-		r = e->src->emit(e->src, e->stream, e->t, "fs.chunk", d);
+		r = e->src->emit(e->src, e->stream, e->t, "fs.chunk", d,
+				 &e->about);
 		json_decref(d);
 		if (r)
 			return r;
@@ -311,7 +312,7 @@ int files_blob_emit(struct files_emit *e, struct files_chunks *seen, int fd,
 		json_object_set_new(blob, "group", json_string(e->group));
 	if (e->actor)
 		json_object_set_new(blob, "actor", json_string(e->actor));
-	r = e->src->emit(e->src, e->stream, e->t, "fs.blob", blob);
+	r = e->src->emit(e->src, e->stream, e->t, "fs.blob", blob, &e->about);
 	json_decref(blob);
 	if (!r) {
 		/* A blob is a whole version, as a snapshot is. */

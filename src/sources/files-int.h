@@ -29,6 +29,7 @@ struct files_emit {
 	uint64_t seq;		/* next sequence number; each event takes one */
 	unsigned since_snapshot;/* edits since the document's last snapshot */
 	unsigned snapshot_every;
+	struct source_about about;	/* the file, for the exclusions */
 };
 /* Emits one edit.op: adds doc, path, seq (then increments it), group and
  * actor to data (consumed), on e->stream at e->t. Counts non-snapshot ops in
@@ -89,10 +90,6 @@ struct files_shadow {
 	char *dir;		/* .../roots/<id> */
 	char *tree;		/* .../roots/<id>/tree: mirrors the root */
 };
-
-/* The cache folder: $LABTAPE_CACHE_DIR, $XDG_CACHE_HOME/labtape or
- * ~/.cache/labtape. */
-void files_cache_dir(struct buf *out);
 
 /*
  * Opens (creating, mode 0700) the cache of the root at root_path under

@@ -552,7 +552,7 @@ int files_emit_op(struct files_emit *e, json_t *data)
 	json_object_set_new(data, "seq", json_integer((json_int_t)e->seq));
 	json_object_set_new(data, "group", json_string(e->group));
 	json_object_set_new(data, "actor", json_string(e->actor));
-	r = e->src->emit(e->src, e->stream, e->t, "edit.op", data);
+	r = e->src->emit(e->src, e->stream, e->t, "edit.op", data, &e->about);
 	json_decref(data);
 	if (r)
 		return r;
@@ -575,6 +575,7 @@ static void emit_init(struct files_emit *e, struct files *f, struct root *rt,
 	e->t = lt_now_ns();
 	e->doc = m->doc;
 	e->path = rel;
+	e->about = (struct source_about){ rt->real, rel, NULL, NULL };
 	e->group = group;
 	e->actor = f->actor;
 	e->seq = m->seq;
@@ -987,6 +988,10 @@ static void save_file(struct files *f, struct root *rt, const char *rel,
 	memset(&sv, 0, sizeof(sv));
 	sv.rt = rt;
 	sv.rel = rel;
+	/* Excluded (src/privacy): not even read, so not in the shadow. */
+	if (f->s->excluded(f->s, &(struct source_about){ rt->real, rel,
+							  NULL, NULL }))
+		return;
 	abs_path(rt, rel, &abs);
 	sv.fd = open(abs.data, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (sv.fd < 0) {
@@ -1996,7 +2001,7 @@ static int files_start(struct source *s)
 	f->started = lt_now_ns();
 	buf_init(&f->cur, 0);
 	buf_init(&f->prev, 0);
-	files_cache_dir(&b);
+	config_cache_dir(&b);
 	f->cache_dir = xstrdup(b.data);
 	if (s->vault_id)
 		buf_addf(&b, "/%s", s->vault_id);

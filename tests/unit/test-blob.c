@@ -29,7 +29,8 @@ static json_t *events;	/* [kind, data] pairs */
 static int fail_after = -1;
 
 static int fake_emit(struct source *s, const char *stream, int64_t t,
-		     const char *kind, json_t *data)
+		     const char *kind, json_t *data,
+		     const struct source_about *about)
 {
 	const struct ev_kind *k = ev_kind_find(kind);
 	struct buf why = BUF_INIT, payload = BUF_INIT;
@@ -38,6 +39,7 @@ static int fake_emit(struct source *s, const char *stream, int64_t t,
 	if (fail_after > 0 && --fail_after == 0)
 		return lt_error(LT_EIO, "emit failed on purpose");
 	ASSERT(k);
+	ASSERT(about && about->path && !strcmp(about->path, "data/a.bin"));
 	if (ev_validate(k, data, &why))
 		TEST_FAIL("%s: %s", kind, why.data);
 	ASSERT_OK(ev_encode(k, data, &payload));
@@ -60,6 +62,8 @@ static void emit_init(struct files_emit *e, int64_t t)
 	e->t = t;
 	e->doc = "file:0123456789abcdef";
 	e->path = "data/a.bin";
+	e->about.dir = "/test";
+	e->about.path = e->path;
 	e->group = "save:1";
 	e->actor = "tester";
 	e->since_snapshot = 7;
