@@ -43,6 +43,7 @@
 #include "fileio.h"
 #include "globs.h"
 #include "ltime.h"
+#include "parse.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -323,26 +324,13 @@ static void push(struct filter *f, struct filter_rule *r)
 	f->v[f->n++] = r;
 }
 
-static int parse_bool(const char *s, int *out)
-{
-	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
-	    !strcasecmp(s, "on") || !strcmp(s, "1"))
-		*out = 1;
-	else if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
-		 !strcasecmp(s, "off") || !strcmp(s, "0"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
 int filter_add(struct filter *f, const char *key, const char *value)
 {
 	struct filter_rule *r;
 	int t, ret = 0;
 
 	if (!strcmp(key, "defaults")) {
-		if (parse_bool(value, &f->defaults))
+		if (lt_parse_bool(value, &f->defaults))
 			return lt_error(LT_EINVAL, "defaults '%s': use yes or "
 					"no", value);
 		return 0;

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "ltime.h"
+#include "parse.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -129,19 +130,6 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_bool(const char *s, int *out)
-{
-	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
-	    !strcasecmp(s, "on") || !strcmp(s, "1"))
-		*out = 1;
-	else if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
-		 !strcasecmp(s, "off") || !strcmp(s, "0"))
-		*out = 0;
-	else
-		return LT_EINVAL;
-	return 0;
-}
-
 struct parse {
 	struct config *c;
 	struct buf err;		/* the first problem, without the line */
@@ -169,7 +157,7 @@ static int handler(void *user, const char *section, const char *name,
 			return 0;
 		}
 	} else if (KEY("files", "enabled")) {
-		if (parse_bool(value, &c->files_enabled)) {
+		if (lt_parse_bool(value, &c->files_enabled)) {
 			buf_addf(&p->err, "enabled '%s': use yes or no", value);
 			return 0;
 		}
@@ -194,7 +182,7 @@ static int handler(void *user, const char *section, const char *name,
 		}
 		c->snapshot_every = (unsigned)size;
 	} else if (KEY("shell", "input")) {
-		if (parse_bool(value, &c->shell_input)) {
+		if (lt_parse_bool(value, &c->shell_input)) {
 			buf_addf(&p->err, "input '%s': use yes or no", value);
 			return 0;
 		}

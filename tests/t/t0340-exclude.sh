@@ -14,26 +14,6 @@ export LABTAPE_SOCKET
 mkdir -p "$W/personal/deep" "$W/notes" "$(dirname "$CFG")"
 lt_init
 
-start_recorder() {
-	test_bg "$LABTAPE" record "$W" 2>>record.log
-	REC=$!
-	i=0
-	while ! lt status >/dev/null 2>&1 && test $i -lt 200; do
-		sleep_ms 50
-		i=$((i + 1))
-	done
-	sleep_ms 300
-}
-
-stop_recorder() {
-	expect_success lt stop
-	i=0
-	while kill -0 "$REC" 2>/dev/null && test $i -lt 200; do
-		sleep_ms 50
-		i=$((i + 1))
-	done
-}
-
 # An hour that is not now (TZ=UTC in the tests): a time rule that parses
 # and does not apply.
 H=$(date +%H | sed 's/^0//')
@@ -56,14 +36,14 @@ printf 'TOKEN=secret-four\n' >"$W/notes/.env"
 printf 'visible one\n' >"$W/notes/ok.txt"
 printf 'draft one\n' >"$W/paper.txt"
 
-start_recorder
+lt_record_start "$W"
 printf 'dear diary, secret-five\n' >>"$W/personal/diary.txt"
 printf 'secret-six\n' >"$W/personal/new.txt"
 printf 'draft two\n' >"$W/paper.txt"
 sleep_ms 600
 expect_success lt status >status.txt
 expect_success lt status --json >status.json
-stop_recorder
+lt_record_stop
 
 expect_success lt log --json >log.json
 expect_grep '"path":"paper.txt"' log.json
@@ -97,7 +77,7 @@ cat >"$CFG" <<EOF
 [exclude]
 time = 00:00-24:00
 EOF
-start_recorder
+lt_record_start "$W"
 printf 'draft three, secret-seven\n' >"$W/paper.txt"
 sleep_ms 600
 expect_success lt status --json >status2.json
@@ -109,7 +89,7 @@ expect_grep 'shell-output-one' shell1.out
 expect_grep "not recording this session: the exclusion rule 'time 00:00-24:00'" "$ERR"
 # A note is the user's own: kept.
 expect_success lt note still here
-stop_recorder
+lt_record_stop
 expect_grep 'exclusion rules changed: 4 rules' record.log
 expect_success lt log --json >log2.json
 expect_no_grep 'secret-seven|three|shell-output|term\.' log2.json
