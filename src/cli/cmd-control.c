@@ -74,13 +74,36 @@ static const char status_usage[] =
 	"usage: labtape status [--json]\n"
 	"\n"
 	"Shows the running recorder: whether it is paused or holds the vault\n"
-	"key, each source's state, events and bytes recorded today, and the\n"
-	"last error.\n";
+	"key, each source's state, events and bytes recorded today, the last\n"
+	"error, and how many events each exclusion rule ([exclude] in the\n"
+	"configuration) kept off the disk today (counts only).\n";
 
 static void show_time(const char *label, json_t *t)
 {
 	if (json_is_string(t))
 		printf("%s %s\n", label, json_string_value(t));
+}
+
+/* The rules that excluded events today, and how many. */
+static void show_exclusions(json_t *ex)
+{
+	json_t *e;
+	size_t i;
+
+	if (!json_array_size(ex))
+		return;
+	printf("\n%-10s  %s\n", "EXCLUDED", "RULE");
+	json_array_foreach(ex, i, e) {
+		json_int_t lim = json_integer_value(json_object_get(e,
+							"match_limit"));
+		printf("%10lld  %s", (long long)json_integer_value(
+			       json_object_get(e, "count")),
+		       json_string_value(json_object_get(e, "rule")));
+		if (lim)
+			printf(" (%lld by its match limit: simplify the regex)",
+			       (long long)lim);
+		putchar('\n');
+	}
 }
 
 int cmd_status(int argc, char **argv)
@@ -141,6 +164,7 @@ int cmd_status(int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(s, "events_today")),
 		       b, json_is_string(err) ? json_string_value(err) : "-");
 	}
+	show_exclusions(json_object_get(r, "exclusions"));
 	json_decref(r);
 	return 0;
 }

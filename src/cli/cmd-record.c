@@ -36,7 +36,17 @@ static const char usage[] =
 	"  watch = ~/papers        # repeat for more folders\n"
 	"  exclude = *.bak         # globs, as in .gitignore; repeatable\n"
 	"  max_text_size = 8M      # bigger files are stored as chunks\n"
-	"  snapshot_every = 300    # a full snapshot every N edits\n";
+	"  snapshot_every = 300    # a full snapshot every N edits\n"
+	"  [exclude]               # never recorded, from any source:\n"
+	"  source = shell          # a source (files, shell, editor)\n"
+	"  app = keepassxc         # an application or window class (glob)\n"
+	"  title = (?i)incognito   # a window title (PCRE2 regex)\n"
+	"  path = ~/personal/      # a path (glob, as in .gitignore)\n"
+	"  time = Mon-Fri 18:00-08:00   # local days, hours, or both\n"
+	"  defaults = yes          # password managers, private browsing\n"
+	"                          # windows, secret files (ssh, gpg, ...)\n"
+	"\n"
+	"A comment is a line of its own starting with '#' or ';'.\n";
 
 static int ready_fd = -1;
 

@@ -16,7 +16,9 @@
  * once a second it asks a running recorder for its status and drops
  * everything while that says "paused"; term.start is written at the first
  * moment recording is allowed, so a session started while paused still
- * begins with one.
+ * begins with one. The [exclude] rules of the configuration apply as in
+ * the recorder (source "shell", and the time of day), checked before each
+ * record: an excluded session runs its command but records nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,7 @@
 #include "ctl.h"
 #include "error.h"
 #include "events.h"
+#include "filter.h"
 #include "hex.h"
 #include "ltime.h"
 #include "term.h"
@@ -89,6 +92,7 @@ struct session {
 	int started;		/* term.start is on the tape */
 	int withheld;		/* in an echo-off stretch, marker recorded */
 	int failed;		/* appending failed: the session goes on */
+	struct filter *filter;	/* the [exclude] rules */
 	struct buf payload;
 };
 
@@ -204,10 +208,20 @@ static void put_start(struct session *s)
 	put_json(s, "term.start", d);
 }
 
+/* The rule excluding this session now, or NULL. */
+static const struct filter_rule *excluded(struct session *s)
+{
+	struct filter_event e = { "shell", NULL, NULL, NULL, lt_now_ns() };
+	const struct filter_rule *rule = NULL;
+
+	filter_check(s->filter, &e, &rule);
+	return rule;
+}
+
 /* Whether to record now; writes term.start first if it is not yet. */
 static int recording(struct session *s)
 {
-	if (s->paused || s->failed)
+	if (s->paused || s->failed || excluded(s))
 		return 0;
 	if (!s->started) {
 		s->started = 1;
@@ -529,6 +543,7 @@ int cmd_shell(int argc, char **argv)
 	struct config cfg;
 	struct buf cfgpath = BUF_INIT;
 	struct vault *v = NULL;
+	const struct filter_rule *rule;
 	struct termios tio;
 	char *defargv[2] = { NULL, NULL };
 	uint8_t rnd[4];
@@ -562,6 +577,11 @@ int cmd_shell(int argc, char **argv)
 		goto out;
 	}
 	s.input = input >= 0 ? input : cfg.shell_input;
+	s.filter = filter_new();
+	if (filter_load(s.filter, cfg.path)) {
+		cli_error("%s", lt_errmsg());
+		goto out;
+	}
 	if (open_tape(&c, &cfg, &v, &s.tape))
 		goto out;
 	randombytes_buf(rnd, sizeof(rnd));
@@ -575,7 +595,12 @@ int cmd_shell(int argc, char **argv)
 		goto out;
 	}
 	check_pause(&s);
-	if (!quiet)
+	if ((rule = excluded(&s)))
+		fprintf(stderr, "labtape: not recording this session: the "
+			"exclusion rule '%s' of %s applies (the command runs "
+			"all the same)\n", filter_rule_name(rule),
+			cfg.path ? cfg.path : "the built-in defaults");
+	else if (!quiet)
 		fprintf(stderr, "labtape: recording terminal session %s%s\n",
 			s.id, s.paused ? " (paused: nothing is recorded "
 			"until 'labtape resume')" : "");
@@ -613,7 +638,7 @@ int cmd_shell(int argc, char **argv)
 			json_object_set_new(end, "status", json_integer(rc));
 		put_json(&s, "term.end", end);
 	}
-	if (!quiet)
+	if (!quiet && (s.started || !rule))
 		fprintf(stderr, "labtape: terminal session %s ended%s\n", s.id,
 			s.failed ? " (recording failed part-way)" : "");
 out:
@@ -624,6 +649,7 @@ out:
 	free(r.out);
 	free(r.in);
 	buf_release(&s.payload);
+	filter_free(s.filter);
 	buf_release(&cfgpath);
 	config_release(&cfg);
 	return rc;

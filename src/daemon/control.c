@@ -197,6 +197,7 @@ static char *status(struct recorder *rec)
 	json_object_set_new(o, "error", rec->error ? json_string(rec->error) :
 			    json_null());
 	json_object_set_new(o, "sources", srcs);
+	json_object_set_new(o, "exclusions", rec_exclusions_json(rec));
 	return dump(o);
 }
 
@@ -312,6 +313,21 @@ static char *unseal(struct recorder *rec, json_t *req)
 	}
 }
 
+/* A plugin's event against the exclusions: its source is "source" (else
+ * "editor"), its path data.path when absolute, app and title those of
+ * the request. */
+static int excluded(struct recorder *rec, json_t *req, int64_t t,
+		    json_t *data)
+{
+	const char *src = json_string_value(json_object_get(req, "source"));
+	const char *path = json_string_value(json_object_get(data, "path"));
+	struct source_about a = { NULL, path && path[0] == '/' ? path : NULL,
+		json_string_value(json_object_get(req, "app")),
+		json_string_value(json_object_get(req, "title")) };
+
+	return rec_excluded(rec, src && *src ? src : "editor", t, &a);
+}
+
 /* An event from a plugin: {"cmd":"event","stream":..,"kind":..,"data":..} */
 static char *event(struct recorder *rec, json_t *req)
 {
@@ -330,6 +346,8 @@ static char *event(struct recorder *rec, json_t *req)
 		rec->dropped++;
 		return dump(json_pack("{s:b, s:b}", "ok", 1, "dropped", 1));
 	}
+	if (excluded(rec, req, ts, data))
+		return dump(json_pack("{s:b, s:b}", "ok", 1, "excluded", 1));
 	if (rec_record(rec, NULL, stream, ts, kind, data))
 		return fail_msg(lt_errmsg());
 	return ok();

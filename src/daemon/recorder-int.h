@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "filter.h"
 #include "recorder.h"
 #include "source.h"
 #include "vault.h"
@@ -56,6 +57,8 @@ struct recorder {
 	char *error;		/* the last error writing the vault */
 	int stopping;
 	struct buf payload;
+	struct filter *filter;	/* the exclusions (exclude.c) */
+	struct buf about_path;	/* scratch: a source's dir + path */
 };
 
 void rec_log(struct recorder *rec, const char *fmt, ...)
@@ -72,5 +75,15 @@ int rec_note(struct recorder *rec, const char *kind, const char *text,
 void rec_lock(struct recorder *rec);
 void rec_unlocked(struct recorder *rec, int64_t for_ns);
 void rec_stop(struct recorder *rec);
+
+/* exclude.c: reads the [exclude] rules of the configuration (errors name
+ * the file and line) and notes whether they changed since the last run. */
+int rec_filter_load(struct recorder *rec);
+/* 1 if the rules exclude an event of source at t about a (may be NULL);
+ * counted. 0 without a filter. */
+int rec_excluded(struct recorder *rec, const char *source, int64_t t,
+		 const struct source_about *a);
+/* Today's counts for status: [{"rule":..,"count":..,"match_limit":..}]. */
+json_t *rec_exclusions_json(struct recorder *rec);
 
 #endif

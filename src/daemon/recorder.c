@@ -157,7 +157,8 @@ static int record_now(struct recorder *rec, const char *stream,
 /* ---- sources ------------------------------------------------------ */
 
 static int slot_emit(struct source *s, const char *stream, int64_t t,
-		     const char *kind, json_t *data)
+		     const char *kind, json_t *data,
+		     const struct source_about *about)
 {
 	struct slot *sl = s->host;
 
@@ -166,11 +167,14 @@ static int slot_emit(struct source *s, const char *stream, int64_t t,
 		sl->rec->dropped++;
 		return 0;
 	}
+	if (rec_excluded(sl->rec, s->ops->name, t, about))
+		return 0;
 	return rec_record(sl->rec, sl, stream, t, kind, data);
 }
 
 static int slot_emit_payload(struct source *s, const char *stream, int64_t t,
-			     const char *kind, const void *payload, size_t n)
+			     const char *kind, const void *payload, size_t n,
+			     const struct source_about *about)
 {
 	struct slot *sl = s->host;
 
@@ -178,7 +182,16 @@ static int slot_emit_payload(struct source *s, const char *stream, int64_t t,
 		sl->rec->dropped++;
 		return 0;
 	}
+	if (rec_excluded(sl->rec, s->ops->name, t, about))
+		return 0;
 	return append(sl->rec, sl, stream, t, kind, payload, n);
+}
+
+static int slot_excluded(struct source *s, const struct source_about *about)
+{
+	struct slot *sl = s->host;
+
+	return rec_excluded(sl->rec, s->ops->name, lt_now_ns(), about);
 }
 
 static void slot_start(struct slot *sl);
@@ -263,6 +276,7 @@ static void start_sources(struct recorder *rec)
 		sl->src.vault_id = vault_id_hex(rec->v);
 		sl->src.emit = slot_emit;
 		sl->src.emit_payload = slot_emit_payload;
+		sl->src.excluded = slot_excluded;
 		sl->src.fail = slot_fail;
 		sl->src.warn = slot_warn;
 		sl->src.host = sl;
@@ -407,9 +421,11 @@ int recorder_run(const struct recorder_options *o)
 	rec->o = o;
 	rec->day = lt_day_of(lt_now_ns());
 	buf_init(&rec->payload, 0);
+	buf_init(&rec->about_path, 0);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = vault_open(&rec->v, o->vault_dir)) ||
-	    (r = vault_open(&rec->agent, o->vault_dir)))
+	    (r = vault_open(&rec->agent, o->vault_dir)) ||
+	    (r = rec_filter_load(rec)))
 		goto out;
 	topt.flush_interval_ns = o->cfg->flush_interval_ns;
 	topt.autocommit = 1;
@@ -462,6 +478,8 @@ out:
 	free(rec->slots);
 	free(rec->error);
 	buf_release(&rec->payload);
+	buf_release(&rec->about_path);
+	filter_free(rec->filter);
 	if (!r)
 		rec_log(rec, "stopped");
 	free(rec);

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "ltime.h"
+#include "parse.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -64,6 +65,20 @@ void config_socket_path(struct buf *out)
 		buf_addf(out, "/tmp/labtape-%ld/control", (long)getuid());
 }
 
+void config_cache_dir(struct buf *out)
+{
+	const char *e;
+
+	buf_reset(out);
+	if ((e = getenv("LABTAPE_CACHE_DIR")) && *e)
+		buf_addstr(out, e);
+	else if ((e = getenv("XDG_CACHE_HOME")) && *e)
+		buf_addf(out, "%s/labtape", e);
+	else
+		buf_addf(out, "%s/.cache/labtape",
+			 (e = getenv("HOME")) && *e ? e : ".");
+}
+
 /* ~/x -> $HOME/x; relative -> absolute against the working directory. */
 static char *expand_path(const char *p)
 {
@@ -115,19 +130,6 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_bool(const char *s, int *out)
-{
-	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
-	    !strcasecmp(s, "on") || !strcmp(s, "1"))
-		*out = 1;
-	else if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
-		 !strcasecmp(s, "off") || !strcmp(s, "0"))
-		*out = 0;
-	else
-		return LT_EINVAL;
-	return 0;
-}
-
 struct parse {
 	struct config *c;
 	struct buf err;		/* the first problem, without the line */
@@ -142,6 +144,8 @@ static int handler(void *user, const char *section, const char *name,
 	struct config *c = p->c;
 	uint64_t size;
 
+	if (!strcmp(section, "exclude"))
+		return 1;	/* the filter's (src/privacy/filter.c) */
 	if (KEY("vault", "dir")) {
 		free(c->vault_dir);
 		c->vault_dir = expand_path(value);
@@ -153,7 +157,7 @@ static int handler(void *user, const char *section, const char *name,
 			return 0;
 		}
 	} else if (KEY("files", "enabled")) {
-		if (parse_bool(value, &c->files_enabled)) {
+		if (lt_parse_bool(value, &c->files_enabled)) {
 			buf_addf(&p->err, "enabled '%s': use yes or no", value);
 			return 0;
 		}
@@ -178,7 +182,7 @@ static int handler(void *user, const char *section, const char *name,
 		}
 		c->snapshot_every = (unsigned)size;
 	} else if (KEY("shell", "input")) {
-		if (parse_bool(value, &c->shell_input)) {
+		if (lt_parse_bool(value, &c->shell_input)) {
 			buf_addf(&p->err, "input '%s': use yes or no", value);
 			return 0;
 		}

@@ -21,6 +21,19 @@
  *	[shell]
  *	input = no                   # record keystrokes in 'labtape shell'
  *
+ *	[exclude]                    # never recorded (src/privacy/filter.h)
+ *	source = shell               # a source: files, shell, editor, ...
+ *	app = keepassxc              # application or window class, glob
+ *	title = (?i)private|bank     # window title, a PCRE2 regex
+ *	path = ~/personal/           # a .gitignore glob over absolute paths
+ *	time = Mon-Fri 18:00-08:00   # local days, hours, or both
+ *	defaults = yes               # password managers, private windows,
+ *	                             # secret files
+ *
+ * (The '#' notes above explain; in the file a comment is a line of its
+ * own, starting with '#' or ';'.) The [exclude] section is read by the recorder and 'labtape shell'
+ * (filter_load()); config_load() leaves it to them.
+ *
  * A leading ~/ is the home folder. Unknown sections or keys are errors
  * that name the file and line, so a typo never silently records more.
  */
@@ -67,6 +80,12 @@ int config_load(struct config *c, const char *path, int missing_ok);
  * $XDG_RUNTIME_DIR/labtape/control, else /tmp/labtape-UID/control.
  */
 void config_socket_path(struct buf *out);
+
+/*
+ * labtape's cache (never recorded, private to the user): $LABTAPE_CACHE_DIR
+ * if set, else $XDG_CACHE_HOME/labtape, else ~/.cache/labtape.
+ */
+void config_cache_dir(struct buf *out);
 
 /* Adds a tree to watch (made absolute; ~/ expanded). */
 int config_add_watch(struct config *c, const char *path);

@@ -198,7 +198,8 @@ static int chunk_emit(struct files_emit *e, struct files_chunks *c,
 		if ((r = ev_encode_chunk(&c->payload, hex, data, n)))
 			return r;
 		r = e->src->emit_payload(e->src, e->stream, e->t, "fs.chunk",
-					 c->payload.data, c->payload.len);
+					 c->payload.data, c->payload.len,
+					 &e->about);
 		if (r)
 			return r;
 		set_add(c, name);
@@ -310,7 +311,7 @@ int files_blob_emit(struct files_emit *e, struct files_chunks *seen, int fd,
 		json_object_set_new(blob, "group", json_string(e->group));
 	if (e->actor)
 		json_object_set_new(blob, "actor", json_string(e->actor));
-	r = e->src->emit(e->src, e->stream, e->t, "fs.blob", blob);
+	r = e->src->emit(e->src, e->stream, e->t, "fs.blob", blob, &e->about);
 	json_decref(blob);
 	if (!r) {
 		/* A blob is a whole version, as a snapshot is. */

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "globs.h"
 #include "source.h"
 
 /* The context of one save of one document, for emitting its events. */
@@ -28,6 +29,7 @@ struct files_emit {
 	uint64_t seq;		/* next sequence number; each event takes one */
 	unsigned since_snapshot;/* edits since the document's last snapshot */
 	unsigned snapshot_every;
+	struct source_about about;	/* the file, for the exclusions */
 };
 /* Emits one edit.op: adds doc, path, seq (then increments it), group and
  * actor to data (consumed), on e->stream at e->t. Counts non-snapshot ops in
@@ -55,35 +57,8 @@ void files_chunks_free(struct files_chunks *c);
 int files_blob_emit(struct files_emit *e, struct files_chunks *seen, int fd,
 		    uint64_t size);
 
-/* -- Ignore rules (files-ignore.c) ---------------------------------------- */
+/* -- Ignore rules (src/util/globs.h, in .gitignore syntax) ----------------- */
 
-/*
- * A list of patterns in .gitignore syntax: blank lines and '#' comments
- * skipped, '!' negates, a trailing '/' matches folders only, a pattern
- * with a '/' at its start or middle is anchored to the list's folder,
- * others match a name at any depth; '*', '?', '[...]' within a name
- * (fnmatch(3)), '**' across folders. The last pattern that matches wins.
- */
-struct files_rules;
-
-enum files_verdict {
-	FILES_NO_MATCH = 0,	/* no pattern matched */
-	FILES_IGNORE,		/* the last match was a pattern */
-	FILES_KEEP,		/* the last match was a '!' pattern */
-};
-
-/* An empty list; free it with files_rules_free(). */
-struct files_rules *files_rules_new(void);
-void files_rules_free(struct files_rules *r);
-/* Adds one line (no newline needed; comments and blanks add nothing). */
-void files_rules_add(struct files_rules *r, const char *line, size_t len);
-/* Adds every line of a .gitignore file's text. */
-void files_rules_parse(struct files_rules *r, const char *text, size_t len);
-size_t files_rules_count(const struct files_rules *r);
-/* Matches path ("a/b/c", relative to the rules' folder, no leading or
- * trailing '/'). */
-enum files_verdict files_rules_match(const struct files_rules *r,
-				     const char *path, int is_dir);
 /* The rules labtape always applies, whatever a .gitignore says:
  * version control, build outputs, editor leftovers and secrets. */
 extern const char files_default_rules[];
@@ -115,10 +90,6 @@ struct files_shadow {
 	char *dir;		/* .../roots/<id> */
 	char *tree;		/* .../roots/<id>/tree: mirrors the root */
 };
-
-/* The cache folder: $LABTAPE_CACHE_DIR, $XDG_CACHE_HOME/labtape or
- * ~/.cache/labtape. */
-void files_cache_dir(struct buf *out);
 
 /*
  * Opens (creating, mode 0700) the cache of the root at root_path under

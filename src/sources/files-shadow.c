@@ -68,20 +68,6 @@ static void put_hash(XXH128_hash_t h, uint8_t out[16])
 	}
 }
 
-void files_cache_dir(struct buf *out)
-{
-	const char *e;
-
-	buf_reset(out);
-	if ((e = getenv("LABTAPE_CACHE_DIR")) && *e)
-		buf_addstr(out, e);
-	else if ((e = getenv("XDG_CACHE_HOME")) && *e)
-		buf_addf(out, "%s/labtape", e);
-	else
-		buf_addf(out, "%s/.cache/labtape",
-			 (e = getenv("HOME")) && *e ? e : ".");
-}
-
 void files_meta_new(struct files_meta *m)
 {
 	uint8_t id[8];

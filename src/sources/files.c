@@ -167,7 +167,7 @@ struct folder {
 	struct root *root;
 	char *name;			/* "" for the root */
 	int wd;				/* -1: not watched */
-	struct files_rules *rules;	/* its .gitignore, or NULL */
+	struct globs *rules;	/* its .gitignore, or NULL */
 	struct folder *scan_prev, *scan_next;
 	unsigned queued : 1;
 	unsigned scan_new : 1;		/* its files are new: mark them dirty */
@@ -224,7 +224,7 @@ struct files {
 	struct folder *scan_head, *scan_tail;
 	struct move *moves;
 	size_t nmoves, amoves;
-	struct files_rules *defaults, *excludes;
+	struct globs *defaults, *excludes;
 	char **forbidden;		/* folders never recorded (real paths) */
 	size_t nforbidden;
 	char *cache_dir;	/* all of labtape's cache: never recorded */
@@ -437,12 +437,23 @@ static void folder_drop(struct files *f, struct folder *d)
 	scan_unqueue(f, d);
 	if (d->root->top == d)
 		d->root->top = NULL;
-	files_rules_free(d->rules);
+	globs_free(d->rules);
 	free(d->name);
 	free(d);
 }
 
 /* ---- what is recorded ------------------------------------------------- */
+
+/*
+ * Never recorded, whatever a .gitignore or the configuration says: version
+ * control, build outputs, editors' swap and backup files, and secrets.
+ */
+const char files_default_rules[] =
+	".git\n.hg/\n.svn/\n"
+	"build/\ndist/\ntarget/\n__pycache__/\n*.o\n*.pyc\n"
+	".ipynb_checkpoints/\nnode_modules/\n"
+	"*.swp\n*.swx\n*~\n.#*\n\\#*#\n"
+	".env\n.env.*\n*.pem\n*.key\nid_rsa*\nid_ed25519*\n";
 
 static int is_forbidden(const struct files *f, const char *abs)
 {
@@ -471,7 +482,7 @@ static int is_vault(int dfd)
 static int is_ignored(struct files *f, struct folder *parent, const char *rel,
 		      const char *name, int is_dir)
 {
-	enum files_verdict v;
+	enum globs_verdict v;
 	size_t len = strlen(name);
 
 	if (text_utf8_check(name, len) != len) {
@@ -482,17 +493,17 @@ static int is_ignored(struct files *f, struct folder *parent, const char *rel,
 		buf_release(&shown);
 		return 1;
 	}
-	if (files_rules_match(f->defaults, rel, is_dir) == FILES_IGNORE)
+	if (globs_match(f->defaults, rel, is_dir) == GLOBS_IGNORE)
 		return 1;
-	if ((v = files_rules_match(f->excludes, rel, is_dir)))
-		return v == FILES_IGNORE;
+	if ((v = globs_match(f->excludes, rel, is_dir)))
+		return v == GLOBS_IGNORE;
 	/* Each folder up, rel loses one more leading name. */
 	const char *sub = rel + strlen(rel);
 	for (struct folder *a = parent; a; a = a->parent) {
 		while (sub > rel && sub[-1] != '/')
 			sub--;
-		if (a->rules && (v = files_rules_match(a->rules, sub, is_dir)))
-			return v == FILES_IGNORE;
+		if (a->rules && (v = globs_match(a->rules, sub, is_dir)))
+			return v == GLOBS_IGNORE;
 		if (sub > rel)
 			sub--;
 	}
@@ -505,7 +516,7 @@ static void load_gitignore(struct files *f, struct folder *d, int dfd)
 	ssize_t n;
 	int fd;
 
-	files_rules_free(d->rules);
+	globs_free(d->rules);
 	d->rules = NULL;
 	fd = openat(dfd, ".gitignore", O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 		    O_CLOEXEC);
@@ -518,8 +529,8 @@ static void load_gitignore(struct files *f, struct folder *d, int dfd)
 		buf_grow(&text, 4096);
 	}
 	close(fd);
-	d->rules = files_rules_new();
-	files_rules_parse(d->rules, text.data, text.len);
+	d->rules = globs_new();
+	globs_parse(d->rules, text.data, text.len);
 	buf_release(&text);
 	(void)f;
 }
@@ -541,7 +552,7 @@ int files_emit_op(struct files_emit *e, json_t *data)
 	json_object_set_new(data, "seq", json_integer((json_int_t)e->seq));
 	json_object_set_new(data, "group", json_string(e->group));
 	json_object_set_new(data, "actor", json_string(e->actor));
-	r = e->src->emit(e->src, e->stream, e->t, "edit.op", data);
+	r = e->src->emit(e->src, e->stream, e->t, "edit.op", data, &e->about);
 	json_decref(data);
 	if (r)
 		return r;
@@ -564,6 +575,7 @@ static void emit_init(struct files_emit *e, struct files *f, struct root *rt,
 	e->t = lt_now_ns();
 	e->doc = m->doc;
 	e->path = rel;
+	e->about = (struct source_about){ rt->real, rel, NULL, NULL };
 	e->group = group;
 	e->actor = f->actor;
 	e->seq = m->seq;
@@ -976,6 +988,10 @@ static void save_file(struct files *f, struct root *rt, const char *rel,
 	memset(&sv, 0, sizeof(sv));
 	sv.rt = rt;
 	sv.rel = rel;
+	/* Excluded (src/privacy): not even read, so not in the shadow. */
+	if (f->s->excluded(f->s, &(struct source_about){ rt->real, rel,
+							  NULL, NULL }))
+		return;
 	abs_path(rt, rel, &abs);
 	sv.fd = open(abs.data, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (sv.fd < 0) {
@@ -1842,8 +1858,8 @@ static void files_free(struct files *f)
 	for (size_t i = 0; i < f->nmoves; i++)
 		free(f->moves[i].path);
 	free(f->moves);
-	files_rules_free(f->defaults);
-	files_rules_free(f->excludes);
+	globs_free(f->defaults);
+	globs_free(f->excludes);
 	for (size_t i = 0; i < f->nforbidden; i++)
 		free(f->forbidden[i]);
 	free(f->forbidden);
@@ -1985,7 +2001,7 @@ static int files_start(struct source *s)
 	f->started = lt_now_ns();
 	buf_init(&f->cur, 0);
 	buf_init(&f->prev, 0);
-	files_cache_dir(&b);
+	config_cache_dir(&b);
 	f->cache_dir = xstrdup(b.data);
 	if (s->vault_id)
 		buf_addf(&b, "/%s", s->vault_id);
@@ -1995,12 +2011,12 @@ static int files_start(struct source *s)
 		user = pw ? pw->pw_name : "unknown";
 	}
 	f->actor = xstrdup(user);
-	f->defaults = files_rules_new();
-	files_rules_parse(f->defaults, files_default_rules,
+	f->defaults = globs_new();
+	globs_parse(f->defaults, files_default_rules,
 			  strlen(files_default_rules));
-	f->excludes = files_rules_new();
+	f->excludes = globs_new();
 	for (size_t i = 0; i < cfg->nexclude; i++)
-		files_rules_add(f->excludes, cfg->exclude[i],
+		globs_add(f->excludes, cfg->exclude[i],
 				strlen(cfg->exclude[i]));
 	forbidden_init(f);
 	if ((r = lt_mkdirs(f->cache_dir, 0700))) {

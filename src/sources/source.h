@@ -29,6 +29,17 @@
 struct config;
 struct source;
 
+/*
+ * What an event is about, beyond its source and time, for the recorder's
+ * exclusion filter (src/privacy/filter.h). Any field may be NULL: unknown.
+ */
+struct source_about {
+	const char *dir;	/* an absolute folder path is relative to */
+	const char *path;	/* the file: absolute, or relative to dir */
+	const char *app;	/* application or window class */
+	const char *title;	/* window title */
+};
+
 struct source_ops {
 	const char *name;	/* "files"; also the config section */
 	int (*start)(struct source *s);
@@ -51,12 +62,14 @@ struct source {
 	/*
 	 * Records one event: data is validated against the kind (src/events)
 	 * and passes the recorder's filter (pause, exclusions) before it
-	 * reaches the vault. Returns 0 when accepted or dropped on purpose,
-	 * an error when it could not be stored. Does not take data's
-	 * reference. t is ns since the epoch, UTC.
+	 * reaches the vault. about (or NULL) is what the event is about, for
+	 * the exclusions. Returns 0 when accepted or dropped on purpose, an
+	 * error when it could not be stored. Does not take data's reference.
+	 * t is ns since the epoch, UTC.
 	 */
 	int (*emit)(struct source *s, const char *stream, int64_t t,
-		    const char *kind, json_t *data);
+		    const char *kind, json_t *data,
+		    const struct source_about *about);
 	/*
 	 * The same for a payload already encoded by one of the events
 	 * layer's direct encoders (ev_encode_chunk, ev_encode_term_io):
@@ -64,7 +77,15 @@ struct source {
 	 * for the payload, so it is not validated again.
 	 */
 	int (*emit_payload)(struct source *s, const char *stream, int64_t t,
-			    const char *kind, const void *payload, size_t n);
+			    const char *kind, const void *payload, size_t n,
+			    const struct source_about *about);
+	/*
+	 * Whether an event about about, now, would be excluded (and counts
+	 * it as excluded if so): a source asks before it does the work of
+	 * reading something, so that it neither reads nor caches what is
+	 * not to be recorded. emit() applies the same rules regardless.
+	 */
+	int (*excluded)(struct source *s, const struct source_about *about);
 	/* Reports that the source cannot go on; the message names what
 	 * failed and how to fix it. The supervisor stops and restarts it. */
 	void (*fail)(struct source *s, int code, const char *msg);

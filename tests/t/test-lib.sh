@@ -334,3 +334,26 @@ count_fixed() {
 sleep_ms() {
 	sleep "$(awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }')"
 }
+
+# Starts 'labtape record ARGS...' in the background (stderr appended to
+# record.log, its pid in $REC) and returns once it answers 'status'.
+lt_record_start() {
+	test_bg "$LABTAPE" record "$@" 2>>record.log
+	REC=$!
+	i=0
+	while ! lt status >/dev/null 2>&1 && test $i -lt 200; do
+		sleep_ms 50
+		i=$((i + 1))
+	done
+	sleep_ms 300
+}
+
+# 'labtape stop' (an assertion), then waits for $REC to end.
+lt_record_stop() {
+	expect_success lt stop
+	i=0
+	while kill -0 "$REC" 2>/dev/null && test $i -lt 200; do
+		sleep_ms 50
+		i=$((i + 1))
+	done
+}

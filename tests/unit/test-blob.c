@@ -29,7 +29,8 @@ static json_t *events;	/* [kind, data] pairs */
 static int fail_after = -1;
 
 static int fake_emit(struct source *s, const char *stream, int64_t t,
-		     const char *kind, json_t *data)
+		     const char *kind, json_t *data,
+		     const struct source_about *about)
 {
 	const struct ev_kind *k = ev_kind_find(kind);
 	struct buf why = BUF_INIT, payload = BUF_INIT;
@@ -38,6 +39,7 @@ static int fake_emit(struct source *s, const char *stream, int64_t t,
 	if (fail_after > 0 && --fail_after == 0)
 		return lt_error(LT_EIO, "emit failed on purpose");
 	ASSERT(k);
+	ASSERT(about && about->path && !strcmp(about->path, "data/a.bin"));
 	if (ev_validate(k, data, &why))
 		TEST_FAIL("%s: %s", kind, why.data);
 	ASSERT_OK(ev_encode(k, data, &payload));
@@ -52,7 +54,8 @@ static int fake_emit(struct source *s, const char *stream, int64_t t,
 
 /* A direct payload must be byte for byte what the JSON path makes of it. */
 static int fake_emit_payload(struct source *s, const char *stream, int64_t t,
-			     const char *kind, const void *payload, size_t n)
+			     const char *kind, const void *payload, size_t n,
+			     const struct source_about *about)
 {
 	const struct ev_kind *k = ev_kind_find(kind);
 	struct buf again = BUF_INIT;
@@ -64,7 +67,7 @@ static int fake_emit_payload(struct source *s, const char *stream, int64_t t,
 	ASSERT_OK(ev_encode(k, data, &again));
 	ASSERT(again.len == n && !memcmp(again.data, payload, n));
 	buf_release(&again);
-	r = fake_emit(s, stream, t, kind, data);
+	r = fake_emit(s, stream, t, kind, data, about);
 	json_decref(data);
 	return r;
 }
@@ -80,6 +83,8 @@ static void emit_init(struct files_emit *e, int64_t t)
 	e->t = t;
 	e->doc = "file:0123456789abcdef";
 	e->path = "data/a.bin";
+	e->about.dir = "/test";
+	e->about.path = e->path;
 	e->group = "save:1";
 	e->actor = "tester";
 	e->since_snapshot = 7;

@@ -1,5 +1,5 @@
 /* Unit tests for the files source's parts: ignore rules and the shadow
- * cache (src/sources/files-ignore.c, files-shadow.c). */
+ * cache (src/util/globs.c, src/sources/files-shadow.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +10,21 @@
 #include "files-int.h"
 #include "test.h"
 
-static struct files_rules *rules(const char *text)
+static struct globs *rules(const char *text)
 {
-	struct files_rules *r = files_rules_new();
+	struct globs *r = globs_new();
 
-	files_rules_parse(r, text, strlen(text));
+	globs_parse(r, text, strlen(text));
 	return r;
 }
 
-#define IGN(r, path, dir) ASSERT_EQ(files_rules_match(r, path, dir), FILES_IGNORE)
-#define KEEP(r, path, dir) ASSERT_EQ(files_rules_match(r, path, dir), FILES_KEEP)
-#define NONE(r, path, dir) ASSERT_EQ(files_rules_match(r, path, dir), FILES_NO_MATCH)
+#define IGN(r, path, dir) ASSERT_EQ(globs_match(r, path, dir), GLOBS_IGNORE)
+#define KEEP(r, path, dir) ASSERT_EQ(globs_match(r, path, dir), GLOBS_KEEP)
+#define NONE(r, path, dir) ASSERT_EQ(globs_match(r, path, dir), GLOBS_NO_MATCH)
 
 TEST(rules_defaults)
 {
-	struct files_rules *r = rules(files_default_rules);
+	struct globs *r = rules(files_default_rules);
 
 	IGN(r, ".git", 1);
 	IGN(r, ".git", 0);		/* a worktree's .git file */
@@ -53,12 +53,12 @@ TEST(rules_defaults)
 	NONE(r, "keyboard.md", 0);
 	NONE(r, "builds", 1);
 	NONE(r, ".gitignore", 0);
-	files_rules_free(r);
+	globs_free(r);
 }
 
 TEST(rules_syntax)
 {
-	struct files_rules *r = rules(
+	struct globs *r = rules(
 		"# a comment\n"
 		"\n"
 		"   \n"
@@ -70,7 +70,7 @@ TEST(rules_syntax)
 		"esc\\ \n"
 		"crlf\r\n");
 
-	ASSERT_EQ(files_rules_count(r), 7);
+	ASSERT_EQ(globs_count(r), 7);
 	IGN(r, "a.log", 0);
 	IGN(r, "deep/er/b.log", 0);
 	KEEP(r, "keep.log", 0);
@@ -82,24 +82,24 @@ TEST(rules_syntax)
 	IGN(r, "esc ", 0);
 	IGN(r, "crlf", 0);
 	NONE(r, "# a comment", 0);
-	files_rules_free(r);
+	globs_free(r);
 }
 
 TEST(rules_last_match_wins)
 {
-	struct files_rules *r = rules("!important.txt\n*.txt\n");
+	struct globs *r = rules("!important.txt\n*.txt\n");
 
 	IGN(r, "important.txt", 0);
-	files_rules_free(r);
+	globs_free(r);
 	r = rules("*.txt\n!important.txt\n");
 	KEEP(r, "important.txt", 0);
 	IGN(r, "other.txt", 0);
-	files_rules_free(r);
+	globs_free(r);
 }
 
 TEST(rules_anchored)
 {
-	struct files_rules *r = rules("/top\ndoc/*.pdf\n/out/\n");
+	struct globs *r = rules("/top\ndoc/*.pdf\n/out/\n");
 
 	IGN(r, "top", 0);
 	NONE(r, "a/top", 0);
@@ -109,12 +109,12 @@ TEST(rules_anchored)
 	IGN(r, "out", 1);
 	NONE(r, "out", 0);
 	NONE(r, "x/out", 1);
-	files_rules_free(r);
+	globs_free(r);
 }
 
 TEST(rules_double_star)
 {
-	struct files_rules *r = rules("**/logs\na/**/b\nfoo/**\n**/deep/*.c\n");
+	struct globs *r = rules("**/logs\na/**/b\nfoo/**\n**/deep/*.c\n");
 
 	IGN(r, "logs", 1);
 	IGN(r, "x/y/logs", 1);
@@ -128,12 +128,12 @@ TEST(rules_double_star)
 	IGN(r, "deep/m.c", 0);
 	IGN(r, "p/q/deep/m.c", 0);
 	NONE(r, "deep/sub/m.c", 0);
-	files_rules_free(r);
+	globs_free(r);
 }
 
 TEST(rules_wildcards)
 {
-	struct files_rules *r = rules("file?.txt\n[abc].md\n[!x-z]*.dat\nv[0-9]\n");
+	struct globs *r = rules("file?.txt\n[abc].md\n[!x-z]*.dat\nv[0-9]\n");
 
 	IGN(r, "file1.txt", 0);
 	NONE(r, "file10.txt", 0);
@@ -143,20 +143,20 @@ TEST(rules_wildcards)
 	NONE(r, "y1.dat", 0);
 	IGN(r, "v7", 1);
 	NONE(r, "vx", 1);
-	files_rules_free(r);
+	globs_free(r);
 }
 
 TEST(rules_empty)
 {
-	struct files_rules *r = files_rules_new();
+	struct globs *r = globs_new();
 
 	NONE(r, "anything", 0);
-	files_rules_add(r, "!", 1);
-	files_rules_add(r, "/", 1);
-	files_rules_add(r, "#x", 2);
-	ASSERT_EQ(files_rules_count(r), 0);
+	globs_add(r, "!", 1);
+	globs_add(r, "/", 1);
+	globs_add(r, "#x", 2);
+	ASSERT_EQ(globs_count(r), 0);
 	NONE(NULL, "x", 0);
-	files_rules_free(r);
+	globs_free(r);
 }
 
 /* ---- the shadow cache -------------------------------------------------- */
