@@ -287,19 +287,28 @@ static char *start_unlock(struct conn *c, json_t *req)
 static char *unseal(struct recorder *rec, json_t *req)
 {
 	const char *hex = json_string_value(json_object_get(req, "key_id"));
+	const char *sealed = json_string_value(json_object_get(req, "sealed"));
 	json_t *day = json_object_get(req, "day");
-	uint8_t id[16], *key;
+	uint8_t id[16], box[VAULT_SEALED_KEY_LEN], *key;
 	char out[65];
 
 	if (!vault_is_unlocked(rec->agent) || rec->unlocking)
 		return fail_msg("the recorder does not hold the vault key "
 				"(run 'labtape unlock')");
-	if (!hex || lt_unhex(hex, id, sizeof(id)) || !json_is_integer(day))
-		return fail_msg("'key_id' (32 hex digits) and 'day' are required");
+	if (sealed ? lt_unhex(sealed, box, sizeof(box)) != 0 :
+	    !hex || lt_unhex(hex, id, sizeof(id)) || !json_is_integer(day))
+		return fail_msg("'key_id' (32 hex digits) and 'day', or "
+				"'sealed' (160 hex digits), are required");
 	key = sodium_malloc(32);
 	if (!key)
 		return fail_msg("out of locked memory");
-	if (vault_unseal(rec->agent, id, (int32_t)json_integer_value(day), key)) {
+	if (sealed && vault_open_sealed(rec->agent, box, key)) {
+		sodium_free(key);
+		return dump(json_pack("{s:b, s:s, s:b}", "ok", 0, "error",
+				      lt_errmsg(), "bad_seal", 1));
+	}
+	if (!sealed &&
+	    vault_unseal(rec->agent, id, (int32_t)json_integer_value(day), key)) {
 		sodium_free(key);
 		return fail_msg(lt_errmsg());
 	}

@@ -265,6 +265,54 @@ static int registry_load(struct vault *v, struct registry *g)
 	return r;
 }
 
+int consent_verify(struct vault *v, vault_report_fn *report, void *ctx)
+{
+	struct registry g;
+	struct chainlog cl;
+	struct buf m = BUF_INIT;
+	int r, rr;
+
+	memset(&g, 0, sizeof(g));
+	if (!vault_is_unlocked(v))
+		return lt_error(LT_EINVAL, "the vault must be unlocked to "
+				"verify the consent registry");
+	r = chain_open(&cl, v, &CHAIN_CONSENT, 0);
+	if (r == LT_ENOENT) {
+		chain_close(&cl);
+		return 0;
+	}
+	g.path = cl.log_path.data;
+	if (!r) {
+		rr = chain_recover(&cl, report, ctx);
+		if (rr && rr != LT_ECORRUPT)
+			r = rr;
+		else if (rr)
+			buf_addstr(&m, lt_errmsg());
+	}
+	if (!r) {
+		r = chain_walk(&cl, 1, report, ctx, fold, &g);
+		if (g.bad && report)	/* fold stopped the walk: say why */
+			report(ctx, 1, lt_errmsg());
+		if (g.bad)
+			r = LT_ECORRUPT;
+	}
+	if (!r && m.len) {
+		if (report)
+			report(ctx, 1, m.data);
+		r = LT_ECORRUPT;
+	}
+	if ((!r || r == LT_ECORRUPT) && report) {
+		buf_reset(&m);
+		buf_addf(&m, "consent registry: %zu consents%s", g.n,
+			 r ? "" : ", chain intact");
+		report(ctx, 0, m.data);
+	}
+	chain_close(&cl);
+	registry_release(&g);
+	buf_release(&m);
+	return r;
+}
+
 int consent_list(struct vault *v, consent_fn *fn, void *ctx)
 {
 	struct registry g;

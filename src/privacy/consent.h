@@ -68,6 +68,11 @@ int consent_revoke(struct vault *v, const char *name, int64_t now,
 typedef int consent_fn(void *ctx, const struct consent *c);
 int consent_list(struct vault *v, consent_fn *fn, void *ctx);
 
+/* Checks the registry's chain and entries as audit_verify() does the
+ * audit log's (vault unlocked): 0, or LT_ECORRUPT after reporting each
+ * problem. A vault without a registry passes. */
+int consent_verify(struct vault *v, vault_report_fn *report, void *ctx);
+
 /* Whether c covers scope at now: not revoked, since <= now < until. */
 int consent_active(const struct consent *c, enum consent_scope scope,
 		   int64_t now);
