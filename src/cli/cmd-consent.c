@@ -40,6 +40,14 @@ static const char usage[] =
 /* A date means through the end of that day; otherwise RFC 3339. */
 static int parse_until(const char *s, int64_t *out)
 {
+	char year[5] = "";
+
+	/* Times are int64 nanoseconds: they end in 2262. */
+	if (strlen(s) >= 4)
+		memcpy(year, s, 4);
+	if (strtol(year, NULL, 10) >= 2262)
+		return lt_error(LT_EINVAL, "bad --until '%s': labtape's times "
+				"end in 2262 (leave --until out for no end)", s);
 	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
 		if (lt_time_parse(s, out))
 			return -1;
