@@ -31,7 +31,6 @@
 #define AUDIT_FORGET "forget"
 #define AUDIT_EXPORT "export"
 #define AUDIT_RELEASE "release"
-#define AUDIT_REPAIR "audit.repair"
 
 /*
  * Names the process in the entries it appends ("labtape record"); the

@@ -10,7 +10,7 @@
  * agent after `labtape unlock`). A source that records other people asks
  * consent_check() before it starts and carries the returned reference in
  * what it records; without the key it cannot check and MUST NOT record
- * (doc/format.md 15.3 says why this is the design).
+ * (doc/format.md 14.8 says why this is the design).
  *
  * Every add and revoke is also appended to the audit log (with the
  * reference id and scope, never the name).
