@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "consent.h"
 #include "error.h"
 #include "fileio.h"
 #include "hex.h"
@@ -321,6 +322,38 @@ static char *unseal(struct recorder *rec, json_t *req)
 	}
 }
 
+/*
+ * Whether a person consents, for a source or tool that is about to record
+ * them: {"cmd":"consent","name":..,"for":"meetings"}. Only while the
+ * recorder holds the vault key; otherwise the answer is no (the registry
+ * is encrypted, doc/format.md 14.8).
+ */
+static char *consent(struct recorder *rec, json_t *req)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	const char *scope_s = json_string_value(json_object_get(req, "for"));
+	enum consent_scope scope = CONSENT_MEETINGS;
+	struct consent_ref ref;
+	const char *why;
+	int r;
+
+	if (!name || !*name)
+		return fail_msg("'name' is required");
+	if (scope_s && consent_scope_parse(scope_s, &scope))
+		return fail_msg(lt_errmsg());
+	if (!vault_is_unlocked(rec->agent) || rec->unlocking)
+		why = "the recorder does not hold the vault key, so it cannot "
+		      "read the consent registry (run 'labtape unlock')";
+	else if ((r = consent_check(rec->agent, name, scope, lt_now_ns(),
+				    &ref)) == 1)
+		return dump(json_pack("{s:b, s:b, s:s}", "ok", 1, "consent", 1,
+				      "ref", ref.id));
+	else
+		why = r < 0 ? lt_errmsg() : "no active consent";
+	return dump(json_pack("{s:b, s:b, s:s}", "ok", 1, "consent", 0, "why",
+			      why));
+}
+
 /* An event from a plugin: {"cmd":"event","stream":..,"kind":..,"data":..} */
 static char *event(struct recorder *rec, json_t *req)
 {
@@ -395,6 +428,8 @@ static char *handle(struct recorder *rec, struct conn *c, const char *line,
 		out = ok();
 	} else if (!strcmp(cmd, "unseal")) {
 		out = unseal(rec, req);
+	} else if (!strcmp(cmd, "consent")) {
+		out = consent(rec, req);
 	} else if (!strcmp(cmd, "event")) {
 		out = event(rec, req);
 	} else {

@@ -73,6 +73,41 @@ assert c[1]['status'] == 'active' and c[1]['scope'] == 'all'"
 # Names are personal data: not in clear anywhere in the vault.
 check "no name in clear in the vault" sh -c "! grep -rqa -e Lovelace -e Babbage '$LABTAPE_VAULT'"
 
+# The recorder answers consent checks only while it holds the key.
+test_bg lt record watched 2>record2.log
+REC=$!
+i=0
+while ! lt status >/dev/null 2>&1 && test $i -lt 100; do
+	sleep_ms 50
+	i=$((i + 1))
+done
+SOCK=$XDG_RUNTIME_DIR/labtape/control
+ask() {
+	python3 - "$SOCK" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+for name, scope in zip(sys.argv[2::2], sys.argv[3::2]):
+    f.write(json.dumps({"cmd": "consent", "name": name, "for": scope}).encode() + b"\n")
+    f.flush()
+    print(f.readline().decode().strip())
+PY
+}
+ask "Charles Babbage" screen >ask.out
+expect_grep '"consent": ?false.*does not hold the vault key' ask.out
+expect_success lt unlock --for 5m
+ask "charles  babbage" screen "Ada Lovelace" meetings Nobody all >ask.out
+expect_grep '^\{"ok": ?true, ?"consent": ?true, ?"ref": ?"[0-9a-f]{16}"\}$' ask.out
+check_eq "a revoked consent and no consent say no" 2 \
+	"$(count_fixed '"why":"no active consent"' ask.out)"
+expect_success lt stop
+i=0
+while kill -0 "$REC" 2>/dev/null && test $i -lt 100; do
+	sleep_ms 50
+	i=$((i + 1))
+done
+
 # ---- export cast -----------------------------------------------------------
 
 S=abcd1234
