@@ -104,6 +104,37 @@ static int agent_unseal(void *ctx, const uint8_t key_id[16], int32_t day,
 	return r;
 }
 
+/* The same for a key sealed inside a file (the audit log, consents). */
+static int agent_open_box(void *ctx, const uint8_t sealed[VAULT_SEALED_KEY_LEN],
+			  uint8_t key[32])
+{
+	char hex[2 * VAULT_SEALED_KEY_LEN + 1];
+	json_t *resp = NULL, *req;
+	const char *k;
+	int r;
+
+	(void)ctx;
+	lt_hex(sealed, VAULT_SEALED_KEY_LEN, hex);
+	req = json_pack("{s:s, s:s}", "cmd", "unseal", "sealed", hex);
+	r = ctl_call(&agent, req, &resp);
+	json_decref(req);
+	if (!r) {
+		k = json_string_value(json_object_get(resp, "key"));
+		if (!k || lt_unhex(k, key, 32))
+			r = lt_error(LT_EIO, "the recorder sent a malformed key");
+	} else if (r == LT_EINVAL) {
+		/* The recorder answered: the seal does not open (damage),
+		 * or it no longer holds the key. */
+		r = json_is_true(json_object_get(resp, "bad_seal")) ?
+		    lt_error(LT_EAUTH, "a sealed key does not open with this "
+			     "vault's key") :
+		    lt_error_wrap(LT_ENOKEY, "the recorder cannot open a "
+				  "sealed key");
+	}
+	json_decref(resp);
+	return r;
+}
+
 /* Uses a running recorder that holds v's key, if there is one. */
 static int try_agent(struct vault *v)
 {
@@ -125,6 +156,7 @@ static int try_agent(struct vault *v)
 		return 0;
 	}
 	vault_use_agent(v, agent_unseal, NULL);
+	vault_use_agent_box(v, agent_open_box, NULL);
 	return 1;
 }
 

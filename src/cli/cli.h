@@ -100,5 +100,7 @@ int cmd_open(int argc, char **argv);
  * message was printed). */
 int sessions_print(struct vault *v, FILE *out);
 int cmd_shell(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_consent(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "events.h"
@@ -328,6 +329,16 @@ out:
 	if (x.f && x.f != stdout && fclose(x.f) && ok) {
 		cli_error("cannot write '%s': %s", output, strerror(errno));
 		ok = 0;
+	}
+	if (ok) {
+		json_t *d = json_pack("{s:s, s:s, s:s}", "format", "cast",
+				      "session", session, "output",
+				      output ? output : "-");
+		if (audit_append(x.v, AUDIT_EXPORT, d)) {
+			cli_error("exported, but %s", lt_errmsg());
+			x.bad = 1;
+		}
+		json_decref(d);
 	}
 	if (output && x.f && !ok)
 		unlink(output);

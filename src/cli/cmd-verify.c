@@ -1,6 +1,8 @@
 #include <stdio.h>
 
+#include "audit.h"
 #include "cli.h"
+#include "consent.h"
 #include "error.h"
 #include "banned.h"
 
@@ -9,13 +11,23 @@ static const char usage[] =
 	"\n"
 	"Checks the whole vault: every segment's framing and checksums, every\n"
 	"block's authentication and content, the key files, and that the index\n"
-	"and the segments agree. Prints each problem (with segment, frame and\n"
+	"and the segments agree, the audit log's chain and the consent\n"
+	"registry's. Prints each problem (with segment, frame and\n"
 	"offset) and exits 1 if there is any.\n";
 
 static void report(void *ctx, int problem, const char *msg)
 {
 	(void)ctx;
 	printf("%s: %s\n", problem ? "problem" : "note", msg);
+}
+
+static void report_count(void *ctx, int problem, const char *msg)
+{
+	struct vault_verify_stats *st = ctx;
+
+	report(NULL, problem, msg);
+	if (problem)
+		st->problems++;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -37,6 +49,18 @@ int cmd_verify(int argc, char **argv)
 	if (cli_open_unlocked(&c, &v))
 		return 1;
 	r = vault_verify(v, report, NULL, &st);
+	if (!r || r == LT_ECORRUPT) {
+		/* The chain logs; their problems count with the others. */
+		int a = audit_verify(v, report_count, &st);
+		int k = a && a != LT_ECORRUPT ? 0 : consent_verify(v, report_count,
+								   &st);
+		if (a && a != LT_ECORRUPT)
+			r = a;
+		else if (k && k != LT_ECORRUPT)
+			r = k;
+		else if (a || k)
+			r = LT_ECORRUPT;
+	}
 	if (r && r != LT_ECORRUPT) {
 		cli_error("%s", lt_errmsg());
 	} else {

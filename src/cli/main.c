@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "banned.h"
 
@@ -41,6 +42,8 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, "check every block and the index" },
 	{ "reindex", cmd_reindex, "rebuild the index from the segments" },
 	{ "kinds", cmd_kinds, "list the event kinds and their fields" },
+	{ "audit", cmd_audit, "show or verify the audit log" },
+	{ "consent", cmd_consent, "who agreed to be recorded: add, list, revoke" },
 	{ NULL, NULL, NULL },
 };
 
@@ -86,8 +89,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (const struct command *c = commands; c->name; c++)
-		if (!strcmp(c->name, name))
+		if (!strcmp(c->name, name)) {
+			char proc[64];
+			snprintf(proc, sizeof(proc), "labtape %s", c->name);
+			audit_set_process(proc);
 			return c->fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "labtape: '%s' is not a labtape command "
 		"(see 'labtape --help')\n", name);
 	return EXIT_USAGE;

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "consent.h"
 #include "error.h"
 #include "fileio.h"
 #include "hex.h"
@@ -288,19 +289,28 @@ static char *start_unlock(struct conn *c, json_t *req)
 static char *unseal(struct recorder *rec, json_t *req)
 {
 	const char *hex = json_string_value(json_object_get(req, "key_id"));
+	const char *sealed = json_string_value(json_object_get(req, "sealed"));
 	json_t *day = json_object_get(req, "day");
-	uint8_t id[16], *key;
+	uint8_t id[16], box[VAULT_SEALED_KEY_LEN], *key;
 	char out[65];
 
 	if (!vault_is_unlocked(rec->agent) || rec->unlocking)
 		return fail_msg("the recorder does not hold the vault key "
 				"(run 'labtape unlock')");
-	if (!hex || lt_unhex(hex, id, sizeof(id)) || !json_is_integer(day))
-		return fail_msg("'key_id' (32 hex digits) and 'day' are required");
+	if (sealed ? lt_unhex(sealed, box, sizeof(box)) != 0 :
+	    !hex || lt_unhex(hex, id, sizeof(id)) || !json_is_integer(day))
+		return fail_msg("'key_id' (32 hex digits) and 'day', or "
+				"'sealed' (160 hex digits), are required");
 	key = sodium_malloc(32);
 	if (!key)
 		return fail_msg("out of locked memory");
-	if (vault_unseal(rec->agent, id, (int32_t)json_integer_value(day), key)) {
+	if (sealed && vault_open_sealed(rec->agent, box, key)) {
+		sodium_free(key);
+		return dump(json_pack("{s:b, s:s, s:b}", "ok", 0, "error",
+				      lt_errmsg(), "bad_seal", 1));
+	}
+	if (!sealed &&
+	    vault_unseal(rec->agent, id, (int32_t)json_integer_value(day), key)) {
 		sodium_free(key);
 		return fail_msg(lt_errmsg());
 	}
@@ -326,6 +336,38 @@ static int excluded(struct recorder *rec, json_t *req, int64_t t,
 		json_string_value(json_object_get(req, "title")) };
 
 	return rec_excluded(rec, src && *src ? src : "editor", t, &a);
+}
+
+/*
+ * Whether a person consents, for a source or tool that is about to record
+ * them: {"cmd":"consent","name":..,"for":"meetings"}. Only while the
+ * recorder holds the vault key; otherwise the answer is no (the registry
+ * is encrypted, doc/format.md 14.8).
+ */
+static char *consent(struct recorder *rec, json_t *req)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	const char *scope_s = json_string_value(json_object_get(req, "for"));
+	enum consent_scope scope = CONSENT_MEETINGS;
+	struct consent_ref ref;
+	const char *why;
+	int r;
+
+	if (!name || !*name)
+		return fail_msg("'name' is required");
+	if (scope_s && consent_scope_parse(scope_s, &scope))
+		return fail_msg(lt_errmsg());
+	if (!vault_is_unlocked(rec->agent) || rec->unlocking)
+		why = "the recorder does not hold the vault key, so it cannot "
+		      "read the consent registry (run 'labtape unlock')";
+	else if ((r = consent_check(rec->agent, name, scope, lt_now_ns(),
+				    &ref)) == 1)
+		return dump(json_pack("{s:b, s:b, s:s}", "ok", 1, "consent", 1,
+				      "ref", ref.id));
+	else
+		why = r < 0 ? lt_errmsg() : "no active consent";
+	return dump(json_pack("{s:b, s:b, s:s}", "ok", 1, "consent", 0, "why",
+			      why));
 }
 
 /* An event from a plugin: {"cmd":"event","stream":..,"kind":..,"data":..} */
@@ -404,6 +446,8 @@ static char *handle(struct recorder *rec, struct conn *c, const char *line,
 		out = ok();
 	} else if (!strcmp(cmd, "unseal")) {
 		out = unseal(rec, req);
+	} else if (!strcmp(cmd, "consent")) {
+		out = consent(rec, req);
 	} else if (!strcmp(cmd, "event")) {
 		out = event(rec, req);
 	} else {

@@ -36,6 +36,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "audit.h"
 #include "control.h"
 #include "error.h"
 #include "events.h"
@@ -292,6 +293,18 @@ static void start_sources(struct recorder *rec)
 
 /* ---- pause, resume ------------------------------------------------- */
 
+/* Pauses and resumes go to the audit log too. A failure there is shown
+ * (status, the log) but does not stop the pause itself: not recording is
+ * the safe side. */
+static void audit(struct recorder *rec, const char *action, json_t *detail)
+{
+	if (audit_append(rec->v, action, detail)) {
+		rec_log(rec, "%s", lt_errmsg());
+		set_error(&rec->error, lt_errmsg());
+	}
+	json_decref(detail);
+}
+
 static void on_pause_timer(uv_timer_t *timer)
 {
 	rec_resume(timer->data, "timer");
@@ -309,8 +322,12 @@ int rec_pause(struct recorder *rec, int64_t for_ns, const char *by)
 	}
 	/* The pause itself is recorded, and committed at once. */
 	if (!rec->paused) {
-		if ((r = record_now(rec, "labtape", "control.pause", data)))
+		json_incref(data);
+		if ((r = record_now(rec, "labtape", "control.pause", data))) {
+			json_decref(data);
 			return r;
+		}
+		audit(rec, AUDIT_PAUSE, data);
 		tape_commit(rec->tape);
 		rec->paused = 1;
 		for (size_t i = 0; i < rec->nslots; i++)
@@ -339,6 +356,7 @@ int rec_resume(struct recorder *rec, const char *by)
 		if (rec->slots[i].state == SLOT_RUNNING)
 			rec->slots[i].src.ops->pause(&rec->slots[i].src, 0);
 	rec_log(rec, "resumed by %s", by);
+	audit(rec, AUDIT_RESUME, json_pack("{s:s}", "by", by));
 	return record_now(rec, "labtape", "control.resume",
 			  json_pack("{s:s}", "by", by));
 }
@@ -420,6 +438,7 @@ int recorder_run(const struct recorder_options *o)
 
 	rec->o = o;
 	rec->day = lt_day_of(lt_now_ns());
+	audit_set_process("labtape record");
 	buf_init(&rec->payload, 0);
 	buf_init(&rec->about_path, 0);
 	signal(SIGPIPE, SIG_IGN);

@@ -323,3 +323,42 @@ int idx_add_block(struct vault *v, int64_t seg_rowid, const struct idx_block *b,
 	}
 	return r;
 }
+
+int vault_meta_get(struct vault *v, const char *key, struct buf *out)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = idx_prepare(v, "SELECT value FROM meta WHERE key = ?", &st)))
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		buf_reset(out);
+		if (t)
+			buf_add(out, t, (size_t)sqlite3_column_bytes(st, 0));
+		r = 1;
+	} else if (rc == SQLITE_DONE) {
+		r = 0;
+	} else {
+		r = idx_error(v, "read");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int vault_meta_set(struct vault *v, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = idx_prepare(v, "INSERT OR REPLACE INTO meta VALUES(?, ?)",
+			     &st)))
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : idx_error(v, "update");
+	sqlite3_finalize(st);
+	return r;
+}

@@ -169,6 +169,8 @@ struct vault {
 	uint8_t *sk;		/* sodium_malloc'd when unlocked */
 	vault_unseal_fn *agent;	/* or this opens data keys */
 	void *agent_ctx;
+	vault_open_sealed_fn *agent_box;	/* and this sealed keys */
+	void *agent_box_ctx;
 	sqlite3 *db;
 	sqlite3_stmt *st_block, *st_block_kind, *st_kind_ins, *st_kind_sel;
 	int lock_fd;		/* flock: shared while open, exclusive to reindex */

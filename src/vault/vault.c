@@ -450,6 +450,7 @@ void vault_lock(struct vault *v)
 		sodium_free(v->sk);
 	v->sk = NULL;
 	v->agent = NULL;
+	v->agent_box = NULL;
 }
 
 void vault_free(struct vault *v)
@@ -474,6 +475,33 @@ void vault_use_agent(struct vault *v, vault_unseal_fn *fn, void *ctx)
 	forget_keys(v);
 	v->agent = fn;
 	v->agent_ctx = ctx;
+}
+
+void vault_use_agent_box(struct vault *v, vault_open_sealed_fn *fn, void *ctx)
+{
+	v->agent_box = fn;
+	v->agent_box_ctx = ctx;
+}
+
+void vault_seal_key(const struct vault *v, const uint8_t key[32],
+		    uint8_t sealed[VAULT_SEALED_KEY_LEN])
+{
+	crypto_box_seal(sealed, key, VAULT_KEY_LEN, v->pk);
+}
+
+int vault_open_sealed(struct vault *v, const uint8_t sealed[VAULT_SEALED_KEY_LEN],
+		      uint8_t key[32])
+{
+	if (v->sk) {
+		if (crypto_box_seal_open(key, sealed, VAULT_SEALED_KEY_LEN,
+					 v->pk, v->sk) != 0)
+			return lt_error(LT_EAUTH, "a sealed key does not open "
+					"with this vault's key");
+		return 0;
+	}
+	if (v->agent_box)
+		return v->agent_box(v->agent_box_ctx, sealed, key);
+	return lt_error(LT_EINVAL, "the vault must be unlocked first");
 }
 
 int vault_unseal(struct vault *v, const uint8_t key_id[16], int32_t day,

@@ -80,6 +80,34 @@ void vault_use_agent(struct vault *v, vault_unseal_fn *fn, void *ctx);
 int vault_unseal(struct vault *v, const uint8_t key_id[16], int32_t day,
 		 uint8_t key[32]);
 
+/*
+ * Small secrets sealed to the vault's public key, for files outside the
+ * segments (the audit log, the consent registry): a writer draws a random
+ * 32-byte key, seals it with vault_seal_key() (public key only) and
+ * encrypts under it; a reader opens the seal with vault_open_sealed(),
+ * which needs the secret key or an agent (vault_use_agent_box()).
+ */
+#define VAULT_SEALED_KEY_LEN 80		/* crypto_box_SEALBYTES + 32 */
+void vault_seal_key(const struct vault *v, const uint8_t key[32],
+		    uint8_t sealed[VAULT_SEALED_KEY_LEN]);
+int vault_open_sealed(struct vault *v, const uint8_t sealed[VAULT_SEALED_KEY_LEN],
+		      uint8_t key[32]);
+typedef int vault_open_sealed_fn(void *ctx,
+				 const uint8_t sealed[VAULT_SEALED_KEY_LEN],
+				 uint8_t key[32]);
+/* The agent's side of vault_open_sealed(), set beside vault_use_agent(). */
+void vault_use_agent_box(struct vault *v, vault_open_sealed_fn *fn, void *ctx);
+
+/*
+ * Values kept in the index's meta table beside its own (the audit log's
+ * head). They survive reindex, which rebuilds only the block tables; a
+ * deleted index.db loses them. vault_meta_get() returns 1 and fills out,
+ * 0 if key has no row, or an error. vault_meta_set() commits at once
+ * (durable when it returns).
+ */
+int vault_meta_get(struct vault *v, const char *key, struct buf *out);
+int vault_meta_set(struct vault *v, const char *key, const char *value);
+
 /* Re-wraps the secret key under a new passphrase (and KDF preset). Needs
  * the vault unlocked. Segments and data keys are untouched. */
 int vault_passwd(struct vault *v, const char *newpass, size_t newlen,
