@@ -29,7 +29,17 @@ static const char usage[] =
 	"               says whether it was edited, is missing, inserted, reordered\n"
 	"               or cut off the end (truncated); exits 1 if anything is.\n";
 
-/* "key=value" pairs: strings as they are, everything else as JSON. */
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* "key=value" pairs on one line: strings as they are, unless they hold
+ * control characters (a newline, an escape sequence), and everything else
+ * as JSON. */
 static void summary(json_t *detail, struct buf *out)
 {
 	const char *k;
@@ -37,7 +47,7 @@ static void summary(json_t *detail, struct buf *out)
 
 	json_object_foreach(detail, k, val) {
 		buf_addf(out, "%s%s=", out->len ? " " : "", k);
-		if (json_is_string(val)) {
+		if (json_is_string(val) && !has_control(json_string_value(val))) {
 			buf_addstr(out, json_string_value(val));
 		} else {
 			char *s = json_dumps(val, JSON_COMPACT | JSON_SORT_KEYS |

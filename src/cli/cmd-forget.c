@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "hex.h"
@@ -177,15 +180,28 @@ static void report(void *ctx, int problem, const char *msg)
 	fprintf(stderr, "%s%s\n", problem ? "labtape: warning: " : "", msg);
 }
 
-/*
- * Every forget that changed the vault ends here, once: the summary for
- * the user, and the single place where the forget is noted (the audit
- * log attaches here, with the selection and these counts).
- */
-static void note_forget(const struct vault_forget_plan *p,
-			const struct vault_forget_stats *st, int result)
+static json_t *time_or_null(int64_t t)
 {
-	(void)p;
+	char buf[40];
+
+	if (t == INT64_MIN || t == INT64_MAX)
+		return json_null();
+	lt_time_format(t, buf);
+	return json_string(buf);
+}
+
+/*
+ * Says what was forgotten, and enters it into the audit log: the
+ * selection and the counts, never what the events held. A forget that
+ * cannot be audited still happened; the failure is the command's.
+ */
+static int note_forget(struct vault *v, const struct vault_forget_plan *p,
+		       const struct vault_forget_stats *st, int result)
+{
+	const struct vault_forget_spec *s = &p->spec;
+	json_t *d;
+	int r = 0;
+
 	fprintf(stderr, "labtape: %s %llu events: %llu segments shredded, "
 		"%llu rewritten (%llu events kept), %llu skipped\n",
 		result ? "forget stopped after forgetting" : "forgot",
@@ -194,6 +210,20 @@ static void note_forget(const struct vault_forget_plan *p,
 		(unsigned long long)st->rewritten,
 		(unsigned long long)st->kept,
 		(unsigned long long)st->skipped);
+	d = json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b}",
+		      "stream", s->stream ? json_string(s->stream) : json_null(),
+		      "kind", s->kind ? json_string(s->kind) : json_null(),
+		      "from", time_or_null(s->from),
+		      "until", time_or_null(s->until),
+		      "events", (json_int_t)st->forgotten,
+		      "shredded", (json_int_t)st->shredded,
+		      "rewritten", (json_int_t)st->rewritten,
+		      "skipped", (json_int_t)st->skipped,
+		      "complete", !result && !st->skipped);
+	if (audit_append(v, AUDIT_FORGET, d))
+		r = cli_error("not in the audit log: %s", lt_errmsg());
+	json_decref(d);
+	return r;
 }
 
 int cmd_forget(int argc, char **argv)
@@ -284,8 +314,7 @@ int cmd_forget(int argc, char **argv)
 	r = vault_forget(v, &plan, report, NULL, &st);
 	if (r)
 		cli_error("%s", lt_errmsg());
-	note_forget(&plan, &st, r);
-	r = r || st.skipped ? 1 : 0;
+	r = note_forget(v, &plan, &st, r) || r || st.skipped ? 1 : 0;
 out:
 	vault_forget_plan_release(&plan);
 	vault_free(v);

@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "age.h"
+#include "audit.h"
 #include "cli.h"
 #include "error.h"
 #include "fileio.h"
@@ -256,15 +257,43 @@ static json_t *gather_consents(char **names, size_t n)
 }
 
 /*
- * Where a release is entered into the audit log. The audit log is not on
- * this branch: this records nothing yet and fails never, and the release's
- * own manifest is so far its only record. The lead connects it.
+ * Enters a release into the vault's audit log: the output file and the
+ * manifest (recipient, embargo, consents, files with their hashes; no
+ * content). Releasing files with no vault at all (dir not given and none
+ * at the default place) has no audit log to go to, which is said.
  */
-static int note_release(const char *file, const json_t *manifest)
+static int note_release(const char *dir, const char *file,
+			const json_t *manifest)
 {
-	(void)file;
-	(void)manifest;
-	return 0;
+	struct buf d = BUF_INIT;
+	struct vault *v;
+	struct stat st;
+	json_t *detail;
+	int r = 0;
+
+	vault_default_dir(dir, &d);
+	if (!dir && stat(d.data, &st)) {
+		fprintf(stderr, "labtape: no vault at '%s': this release is in "
+			"no audit log\n", d.data);
+		buf_release(&d);
+		return 0;
+	}
+	if (vault_open(&v, d.data)) {
+		buf_release(&d);
+		return cli_error("released, but not in the audit log: %s",
+				 lt_errmsg());
+	}
+	detail = json_deep_copy(manifest);
+	json_object_del(detail, "labtape_release");
+	json_object_del(detail, "by");
+	json_object_set_new(detail, "output", json_string(file));
+	if (audit_append(v, AUDIT_RELEASE, detail))
+		r = cli_error("released, but not in the audit log: %s",
+			      lt_errmsg());
+	json_decref(detail);
+	vault_free(v);
+	buf_release(&d);
+	return r;
 }
 
 /* SHA-256 of the vault id (its 32 hex digits), or null without a vault. */
@@ -556,7 +585,7 @@ int cmd_release(int argc, char **argv)
 		r = cli_error("%s", lt_errmsg());
 		goto out;
 	}
-	note_release(rel.out, m);
+	r = note_release(c.vault, rel.out, m);
 	{
 		uint64_t total = 0;
 		char human[32];

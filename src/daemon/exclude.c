@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "error.h"
 #include "fileio.h"
 #include "hex.h"
@@ -27,11 +28,30 @@
  * the audit log. was is the previous fingerprint or NULL, now the new one
  * (32 hex digits each); nrules counts the rules, the defaults included.
  */
-static void note_exclusion_change(struct recorder *rec, const char *was,
-				  const char *now, size_t nrules)
+static int note_exclusion_change(struct recorder *rec, const char *was,
+				 const char *now, size_t nrules)
 {
+	struct buf rules = BUF_INIT;
+	json_t *d;
+	int r;
+
 	rec_log(rec, "exclusion rules %s: %zu rules (fingerprint %s)",
 		was ? "changed" : "in force", nrules, now);
+	/* The log is encrypted: the rules themselves may go in it. */
+	filter_describe(rec->filter, &rules);
+	d = json_pack("{s:o, s:s, s:I, s:s#, s:o}",
+		      "was", was ? json_stringn(was, 32) : json_null(),
+		      "now", now, "rules", (json_int_t)nrules,
+		      "text", rules.data, (int)rules.len,
+		      "config", rec->o->cfg->path ? json_string(rec->o->cfg->path)
+						  : json_null());
+	r = audit_append(rec->v, AUDIT_EXCLUSION_CHANGE, d);
+	if (r)
+		rec_log(rec, "exclusion change not in the audit log: %s",
+			lt_errmsg());
+	json_decref(d);
+	buf_release(&rules);
+	return r;
 }
 
 static void fingerprint(const struct filter *f, char hex[33])
@@ -60,10 +80,12 @@ static void check_change(struct recorder *rec)
 	buf_addf(&path, "%s/%s", dir.data, vault_id_hex(rec->v));
 	had = lt_read_file(path.data, 64, &old) == 0 && old.len == 32;
 	if (!had || memcmp(old.data, now, 32)) {
-		note_exclusion_change(rec, had ? old.data : NULL, now,
-				      filter_rules(rec->filter));
-		if (lt_mkdirs_nosync(dir.data, 0700) ||
-		    lt_write_file_atomic(path.data, now, 32, 0600, 0))
+		/* Not audited: the old fingerprint stays, to try again at
+		 * the next start. */
+		if (!note_exclusion_change(rec, had ? old.data : NULL, now,
+					   filter_rules(rec->filter)) &&
+		    (lt_mkdirs_nosync(dir.data, 0700) ||
+		     lt_write_file_atomic(path.data, now, 32, 0600, 0)))
 			rec_log(rec, "cannot keep the exclusions' fingerprint: "
 				"%s", lt_errmsg());
 	}

@@ -223,4 +223,24 @@ printf 'AGE-SECRET-KEY-1NOTAKEY\n' >bad.key
 expect_failure lt open rel.age --key bad.key -o x
 expect_grep "bad.key: line 1: " "$ERR"
 
+# ---- the audit log --------------------------------------------------------
+
+# With no vault there is no audit log to write to, which is said; with one,
+# every release is an entry: what went to whom, never the content.
+expect_success lt release --to "$PUB" single.txt -o unaudited.age
+expect_grep "no vault at .*: this release is in no audit log" "$ERR"
+expect_success lt init
+expect_success lt release --to "$PUB" single.txt --consent irb-2024-17 -o audited.age
+expect_success lt audit >audit.out
+expect_grep "^   1  .*  release .*consents=\[\"irb-2024-17\"\] .*output=audited.age recipient=$PUB$" audit.out
+expect_success lt audit --json >audit.json
+check "the entry lists the file and its hash" python3 -c "
+import json, hashlib
+e = json.loads(open('audit.json').readline())['detail']
+f = e['files']
+assert [x['path'] for x in f] == ['single.txt'], f
+assert f[0]['sha256'] == hashlib.sha256(open('single.txt', 'rb').read()).hexdigest()
+assert e['embargo'] is None and 'by' not in e"
+expect_success lt audit --verify
+
 test_done

@@ -240,4 +240,18 @@ check_eq "no segment or key file left" "" \
 expect_success lt verify >verify.out
 expect_grep '^0 segments, 0 blocks, 0 events: ok$' verify.out
 
+# ---- the audit log ---------------------------------------------------------
+
+# Every forget is an entry: the selection and the counts (this vault is
+# the one of the crash runs, then of forget --all).
+expect_success lt audit --json >audit.json
+check "forgets are in the audit log" python3 -c "
+import json
+e = [json.loads(l)['detail'] for l in open('audit.json') if json.loads(l)['action'] == 'forget']
+last = e[-1]
+assert len(e) >= 2 and all(x['complete'] for x in e), e
+assert last == dict(last, stream=None, kind=None, **{'from': None, 'until': None}), last
+assert last['complete'] and last['events'] > 0, last"
+expect_success lt audit --verify
+
 test_done

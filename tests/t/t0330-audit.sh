@@ -33,7 +33,7 @@ sys.exit(0 if d['paused'] is False and d['error'] is None else 1)"
 expect_failure env -u LABTAPE_PASSPHRASE "$LABTAPE" audit </dev/null
 expect_success lt unlock --for 5m
 expect_success env -u LABTAPE_PASSPHRASE "$LABTAPE" audit </dev/null >agent.out
-check_eq "four entries read through the agent" 4 "$(wc -l <agent.out)"
+check_eq "five entries read through the agent" 5 "$(wc -l <agent.out)"
 expect_success lt stop
 i=0
 while kill -0 "$REC" 2>/dev/null && test $i -lt 100; do
@@ -120,30 +120,32 @@ expect_success lt export cast --session $S -o s.cast
 # ---- what the audit log says ---------------------------------------------
 
 expect_success lt audit >audit.out
-check_eq "eight entries" 8 "$(wc -l <audit.out)"
-expect_grep '^   1  .*Z  pause +[^ ]+ \(labtape record, pid [0-9]+\)  by=labtape pause$' audit.out
-expect_grep '^   2  .*  resume .*by=labtape resume$' audit.out
-expect_grep '^   3  .*  pause .*by=labtape pause until=' audit.out
-expect_grep '^   4  .*  resume .*by=timer$' audit.out
-expect_grep "^   5  .*  consent.add .*\(labtape consent, pid [0-9]+\)  ref=$ADA scope=meetings" audit.out
-expect_grep "^   7  .*  consent.revoke .*ref=$ADA scope=meetings$" audit.out
-expect_grep '^   8  .*  export .*format=cast output=s.cast session=abcd1234$' audit.out
+check_eq "nine entries" 9 "$(wc -l <audit.out)"
+# The recorder's first start on this vault: the rules in force.
+expect_grep '^   1  .*Z  exclusion.change .*\(labtape record, pid [0-9]+\)  config=null now=[0-9a-f]{32} rules=3 text="defaults yes\\n.*was=null$' audit.out
+expect_grep '^   2  .*Z  pause +[^ ]+ \(labtape record, pid [0-9]+\)  by=labtape pause$' audit.out
+expect_grep '^   3  .*  resume .*by=labtape resume$' audit.out
+expect_grep '^   4  .*  pause .*by=labtape pause until=' audit.out
+expect_grep '^   5  .*  resume .*by=timer$' audit.out
+expect_grep "^   6  .*  consent.add .*\(labtape consent, pid [0-9]+\)  ref=$ADA scope=meetings" audit.out
+expect_grep "^   8  .*  consent.revoke .*ref=$ADA scope=meetings$" audit.out
+expect_grep '^   9  .*  export .*format=cast output=s.cast session=abcd1234$' audit.out
 expect_no_grep 'Lovelace' audit.out
 expect_success lt audit --json >audit.json
 check "audit --json: canonical lines that chain" python3 -c "
 import json
 e = [json.loads(l) for l in open('audit.json')]
-assert [x['seq'] for x in e] == list(range(1, 9))
+assert [x['seq'] for x in e] == list(range(1, 10))
 assert all(set(x) == {'seq','t','action','actor','detail','offset','hash'} for x in e)
-assert e[7]['detail'] == {'format': 'cast', 'session': 'abcd1234', 'output': 's.cast'}
+assert e[8]['detail'] == {'format': 'cast', 'session': 'abcd1234', 'output': 's.cast'}
 for l in open('audit.json'):
     assert l.rstrip('\n') == json.dumps(json.loads(l), sort_keys=True, separators=(',', ':'))"
 expect_success lt audit --since 1h >since.out
-check_eq "--since 1h keeps all" 8 "$(wc -l <since.out)"
+check_eq "--since 1h keeps all" 9 "$(wc -l <since.out)"
 expect_success lt audit --since 2200-01-01 >since.out
 check_eq "--since in the future keeps none" 0 "$(wc -l <since.out)"
 expect_success lt audit --verify >verify.out
-expect_grep 'audit log: 8 entries, chain intact' verify.out
+expect_grep 'audit log: 9 entries, chain intact' verify.out
 expect_success lt verify >v.out
 expect_grep 'consent registry: 2 consents, chain intact' v.out
 
@@ -157,7 +159,7 @@ done
 wait
 check_eq "no errors from concurrent appends" "" "$(cat conc.err)"
 expect_success lt audit --verify >verify.out
-expect_grep 'audit log: 14 entries, chain intact' verify.out
+expect_grep 'audit log: 15 entries, chain intact' verify.out
 expect_success lt verify >v.out
 expect_grep 'consent registry: 8 consents, chain intact' v.out
 
@@ -202,7 +204,7 @@ tampered edit 'entry 3 \(by its header\) at offset [0-9]+: edited or damaged'
 tampered insert 'entry 2 at offset [0-9]+: inserted'
 tampered delete 'entry 5 at offset [0-9]+: missing: entry 4 before it was removed'
 tampered swap 'entry 6 at offset [0-9]+: reordered: it comes before entry 5'
-tampered truncate 'truncated: the head in .*audit/head names entry 14, but the log ends after entry 13'
+tampered truncate 'truncated: the head in .*audit/head names entry 15, but the log ends after entry 14'
 # labtape verify sees it too, and an append refuses to paper over it.
 expect_failure lt verify >v.out
 expect_grep 'truncated' v.out
@@ -213,7 +215,7 @@ restore
 python3 tamper.py "$LOG" truncate
 rm "$LABTAPE_VAULT/audit/head"
 expect_failure lt audit --verify >tamper.out
-expect_grep 'the head in the index names entry 14' tamper.out
+expect_grep 'the head in the index names entry 15' tamper.out
 
 # A torn last entry (a crash in the middle of an append) is cut, with a
 # note, and is not a problem.
@@ -221,16 +223,16 @@ restore
 head -c 100 "$LOG" >>"$LOG"
 expect_success lt audit --verify >torn.out
 expect_grep 'cut a torn entry at offset [0-9]+ \(100 bytes\)' torn.out
-expect_grep 'audit log: 14 entries, chain intact' torn.out
+expect_grep 'audit log: 15 entries, chain intact' torn.out
 
 # reindex keeps the head; a deleted index gets it back from audit/head.
 restore
 expect_success lt reindex
 rm "$LABTAPE_VAULT/index.db"
 expect_success lt audit --verify >reindex.out
-expect_grep 'audit log: 14 entries, chain intact' reindex.out
+expect_grep 'audit log: 15 entries, chain intact' reindex.out
 python3 tamper.py "$LOG" truncate
 expect_failure lt audit --verify >tamper.out
-expect_grep 'the head in the index names entry 14' tamper.out
+expect_grep 'the head in the index names entry 15' tamper.out
 
 test_done

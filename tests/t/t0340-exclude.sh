@@ -115,4 +115,17 @@ expect_failure lt shell -- true </dev/null
 expect_grep "$CFG:3: title" "$ERR"
 
 expect_no_grep 'Sanitizer|runtime error' record.log
+# ---- the audit log ---------------------------------------------------------
+
+# The rules in force at the first start, and each change of them later, are
+# in the audit log; starting again with the same rules adds nothing.
+expect_success lt audit --json >audit.json
+check "exclusion changes are audited" python3 -c "
+import json
+e = [json.loads(l)['detail'] for l in open('audit.json') if json.loads(l)['action'] == 'exclusion.change']
+assert len(e) >= 2, e
+assert e[0]['was'] is None and all(x['was'] == y['now'] for x, y in zip(e[1:], e)), e
+assert any('personal' in x['text'] for x in e), e"
+expect_success lt audit --verify
+
 test_done
