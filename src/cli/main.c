@@ -1,9 +1,21 @@
 /*
  * labtape: the command table. Each subcommand lives in cmd-<name>.c as
  * int cmd_<name>(int argc, char **argv), returning the exit status.
+ *
+ * Helper programs. The recorder and `labtape shell` run for days and
+ * their resident size is a promise (under 20 and 8 MiB), most of which
+ * is the pages of the shared libraries the program maps at start. So
+ * commands that need heavy libraries (libarchive and what it pulls in:
+ * libxml2, ICU, libstdc++) are built as programs of their own,
+ * labtape-NAME, as git keeps curl out of git itself in git-remote-https;
+ * `labtape NAME` executes the one beside it (the build folder) or in
+ * ../libexec/labtape (an installed labtape), with the same arguments.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "cli.h"
@@ -11,7 +23,7 @@
 
 struct command {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	int (*fn)(int argc, char **argv);	/* NULL: a helper program */
 	const char *help;
 };
 
@@ -35,8 +47,8 @@ static const struct command commands[] = {
 	{ "export", cmd_export, "write events in another format (cast)" },
 	{ "import", cmd_import, "read another tool's file (cast) into the vault" },
 	{ "recipient", cmd_recipient, "make or show a release recipient's keys" },
-	{ "release", cmd_release, "encrypt files to a recipient (age format)" },
-	{ "open", cmd_open, "decrypt, check and extract a release" },
+	{ "release", NULL, "encrypt files to a recipient (age format)" },
+	{ "open", NULL, "decrypt, check and extract a release" },
 	{ "forget", cmd_forget, "delete events for good (crypto-shredding)" },
 	{ "stats", cmd_stats, "events and bytes per stream and day" },
 	{ "verify", cmd_verify, "check every block and the index" },
@@ -64,6 +76,50 @@ static void usage(FILE *out)
 	      "--passphrase-file FILE or $LABTAPE_PASSPHRASE.\n", out);
 }
 
+/* Runs labtape-NAME with argv, which is labtape's own: argv[1] is NAME.
+ * Returns only if it cannot. */
+static int run_helper(const char *name, char **argv)
+{
+	static const char *const where[] = { "", "/../libexec/labtape" };
+	char self[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0 || !(self[n] = '\0', slash = strrchr(self, '/'))) {
+		fprintf(stderr, "labtape: cannot find where labtape is "
+			"(/proc/self/exe): %s\n", strerror(errno));
+		return 1;
+	}
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(where) / sizeof(*where); i++) {
+		snprintf(path, sizeof(path), "%s%s/labtape-%s", self, where[i],
+			 name);
+		if (access(path, X_OK) == 0) {
+			argv[0] = path;
+			execv(path, argv);
+			fprintf(stderr, "labtape: cannot run '%s': %s\n", path,
+				strerror(errno));
+			return 1;
+		}
+	}
+	fprintf(stderr, "labtape: '%s' is a separate program, labtape-%s, "
+		"which is not beside '%s/labtape' nor in %s/../libexec/labtape; "
+		"install labtape again ('make install')\n", name, name, self,
+		self);
+	return 1;
+}
+
+static int run(const struct command *c, int argc, char **argv)
+{
+	char proc[64];
+
+	if (!c->fn)
+		return run_helper(c->name, argv);
+	snprintf(proc, sizeof(proc), "labtape %s", c->name);
+	audit_set_process(proc);
+	return c->fn(argc - 1, argv + 1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name;
@@ -76,10 +132,10 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "--help") || !strcmp(name, "-h") ||
 	    !strcmp(name, "help")) {
 		if (argc > 2 && strcmp(name, "help") == 0) {
-			char *args[] = { argv[2], "--help", NULL };
+			char *args[] = { argv[0], argv[2], "--help", NULL };
 			for (const struct command *c = commands; c->name; c++)
 				if (!strcmp(c->name, argv[2]))
-					return c->fn(2, args);
+					return run(c, 3, args);
 		}
 		usage(stdout);
 		return 0;
@@ -89,12 +145,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (const struct command *c = commands; c->name; c++)
-		if (!strcmp(c->name, name)) {
-			char proc[64];
-			snprintf(proc, sizeof(proc), "labtape %s", c->name);
-			audit_set_process(proc);
-			return c->fn(argc - 1, argv + 1);
-		}
+		if (!strcmp(c->name, name))
+			return run(c, argc, argv);
 	fprintf(stderr, "labtape: '%s' is not a labtape command "
 		"(see 'labtape --help')\n", name);
 	return EXIT_USAGE;
