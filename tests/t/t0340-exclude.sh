@@ -48,13 +48,13 @@ lt_record_stop
 expect_success lt log --json >log.json
 expect_grep '"path":"paper.txt"' log.json
 expect_grep '"path":"notes/ok.txt"' log.json
-expect_grep '"ins":"two"' log.json
 expect_no_grep 'secret-|diary|personal/|bank\.private|\.env' log.json
 expect_success lt log >log.txt
 expect_no_grep 'secret-|diary|personal|bank' log.txt
 cd "$W" || exit 1
 expect_success lt history paper.txt >"$TRASH/hist-paper"
 check_eq "paper.txt: two versions" 2 "$(wc -l <"$TRASH/hist-paper")"
+check_eq "paper.txt: the second is the save" "draft two" "$("$LABTAPE" history paper.txt --version 2)"
 lt history personal/diary.txt >"$TRASH/hist-diary" 2>&1
 expect_no_grep 'secret|snapshot' "$TRASH/hist-diary"
 cd "$TRASH" || exit 1
