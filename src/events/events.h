@@ -114,6 +114,22 @@ int ev_encode_term_io(struct buf *out, const char *session, const void *data,
 int ev_encode_chunk(struct buf *out, const char *hash, const void *data,
 		    size_t n);
 
+/*
+ * An edit.op of plain text, encoded directly (the files source's hot
+ * path): the payload decodes to the same JSON as ev_encode of the object
+ * with these fields. Strings are NUL-terminated except ins, del and text
+ * (which may hold U+0000); NULL leaves a field out. LT_EINVAL if doc or op
+ * is missing or a string is not valid UTF-8.
+ */
+struct ev_edit {
+	const char *doc, *part, *actor, *op, *group, *path;
+	int64_t seq, pos, len;
+	int has_pos, has_len;
+	const char *ins, *del, *text;
+	size_t ins_len, del_len, text_len;
+};
+int ev_encode_edit(struct buf *out, const struct ev_edit *e);
+
 /* One event in memory. */
 struct event {
 	int64_t t;		/* ns since the epoch, UTC */

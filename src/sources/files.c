@@ -63,6 +63,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "events.h"
 #include "fileio.h"
 #include "files-int.h"
 #include "ltime.h"
@@ -238,6 +239,7 @@ struct files {
 	int64_t started;		/* ns */
 	int64_t lost_from, lost_to;	/* see note 6 */
 	struct buf cur, prev;		/* file contents, reused */
+	struct buf payload;		/* the edit.op being emitted */
 	char evbuf[64 * 1024]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
 };
@@ -613,27 +615,62 @@ static int uncertain(const struct files *f, const struct root *rt,
 		m->written <= f->lost_to);
 }
 
-static int emit_snapshot(struct files_emit *e, const char *text, size_t len)
+/*
+ * Emits one edit.op of plain text without JSON (events.h, ev_encode_edit):
+ * a baseline carries every text file through here as a snapshot. Adds
+ * what files_emit_op adds and counts as it does.
+ */
+static int emit_edit(struct files_emit *e, struct buf *payload,
+		     struct ev_edit *x)
 {
-	return files_emit_op(e, json_pack("{s:s, s:s, s:s%}", "op", "snapshot",
-					  "part", e->path, "text", text, len));
+	int r;
+
+	x->doc = e->doc;
+	x->part = x->path = e->path;
+	x->seq = (int64_t)e->seq;
+	x->group = e->group;
+	x->actor = e->actor;
+	buf_reset(payload);
+	if ((r = ev_encode_edit(payload, x)) ||
+	    (r = e->src->emit_payload(e->src, e->stream, e->t, "edit.op",
+				      payload->data, payload->len,
+				      &e->about)))
+		return r;
+	e->seq++;
+	if (!strcmp(x->op, "snapshot"))
+		e->since_snapshot = 0;
+	else
+		e->since_snapshot++;
+	return 0;
 }
 
-static int emit_edits(struct files_emit *e, const struct text_edits *ed)
+static int emit_snapshot(struct files *f, struct files_emit *e,
+			 const char *text, size_t len)
+{
+	struct ev_edit x = { .op = "snapshot", .text = text, .text_len = len };
+
+	return emit_edit(e, &f->payload, &x);
+}
+
+static int emit_edits(struct files *f, struct files_emit *e,
+		      const struct text_edits *ed)
 {
 	for (size_t i = 0; i < ed->n; i++) {
-		const struct text_edit *x = &ed->v[i];
-		json_t *d = json_pack("{s:s, s:s, s:I}", "op",
-				      text_op_name(x->op), "part", e->path,
-				      "pos", (json_int_t)x->pos);
+		const struct text_edit *t = &ed->v[i];
+		struct ev_edit x = { .op = text_op_name(t->op),
+				     .pos = (int64_t)t->pos, .has_pos = 1 };
 		int r;
-		if (x->op != TEXT_INSERT) {
-			json_object_set_new(d, "len", json_integer((json_int_t)x->len));
-			json_object_set_new(d, "del", json_stringn(x->del, x->del_len));
+		if (t->op != TEXT_INSERT) {
+			x.len = (int64_t)t->len;
+			x.has_len = 1;
+			x.del = t->del;
+			x.del_len = t->del_len;
 		}
-		if (x->op != TEXT_DELETE)
-			json_object_set_new(d, "ins", json_stringn(x->ins, x->ins_len));
-		if ((r = files_emit_op(e, d)))
+		if (t->op != TEXT_DELETE) {
+			x.ins = t->ins;
+			x.ins_len = t->ins_len;
+		}
+		if ((r = emit_edit(e, &f->payload, &x)))
 			return r;
 	}
 	return 0;
@@ -945,12 +982,12 @@ static void save_text(struct files *f, struct save *sv)
 	if (diffable && text_diff(f->prev.data, plen, cur, len, NULL, &ed))
 		diffable = 0;	/* cannot happen for valid UTF-8 */
 	if (diffable) {
-		r = emit_edits(&e, &ed);
+		r = emit_edits(f, &e, &ed);
 		if (!r && e.snapshot_every &&
 		    e.since_snapshot >= e.snapshot_every)
-			r = emit_snapshot(&e, cur, len);
+			r = emit_snapshot(f, &e, cur, len);
 	} else {
-		r = emit_snapshot(&e, cur, len);
+		r = emit_snapshot(f, &e, cur, len);
 	}
 emitted:
 	text_edits_release(&ed);
@@ -1869,6 +1906,7 @@ static void files_free(struct files *f)
 	free(f->actor);
 	buf_release(&f->cur);
 	buf_release(&f->prev);
+	buf_release(&f->payload);
 	free(f);
 }
 
@@ -2001,6 +2039,7 @@ static int files_start(struct source *s)
 	f->started = lt_now_ns();
 	buf_init(&f->cur, 0);
 	buf_init(&f->prev, 0);
+	buf_init(&f->payload, 0);
 	config_cache_dir(&b);
 	f->cache_dir = xstrdup(b.data);
 	if (s->vault_id)

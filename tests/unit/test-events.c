@@ -759,6 +759,55 @@ TEST(codec_bytes)
 	buf_release(&b);
 }
 
+/* ev_encode_edit decodes to what ev_encode of the same JSON holds, and
+ * passes the kind's checks. */
+static void expect_edit(const struct ev_edit *x, const char *json)
+{
+	const struct ev_kind *k = ev_kind_find("edit.op");
+	struct buf direct = BUF_INIT, why = BUF_INIT;
+	json_t *want = J(json), *got;
+
+	ASSERT_OK(ev_encode_edit(&direct, x));
+	ASSERT_OK(ev_decode(k, (const uint8_t *)direct.data, direct.len, &got));
+	if (!json_equal(got, want)) {
+		char *g = json_dumps(got, JSON_SORT_KEYS);
+		TEST_FAIL("ev_encode_edit gave %s, want %s", g, json);
+	}
+	ASSERT_OK(ev_validate(k, got, &why));
+	json_decref(got);
+	json_decref(want);
+	buf_release(&direct);
+	buf_release(&why);
+}
+
+TEST(direct_edit_op)
+{
+	struct ev_edit snap = { .doc = "file:0123456789abcdef", .part = "a.txt",
+				.path = "a.txt", .actor = "ada",
+				.group = "save:1", .op = "snapshot", .seq = 0,
+				.text = "h\303\251\0llo\n", .text_len = 8 };
+	struct ev_edit del = { .doc = "file:0123456789abcdef", .op = "replace",
+			       .seq = 300, .pos = 1, .has_pos = 1, .len = 2,
+			       .has_len = 1, .del = "\303\251x", .del_len = 3,
+			       .ins = "e", .ins_len = 1 };
+	struct ev_edit bad = { .doc = "d", .op = "insert", .pos = 0,
+			       .has_pos = 1, .ins = "\377", .ins_len = 1 };
+	struct ev_edit none = { .op = "insert" };
+	struct buf b = BUF_INIT;
+
+	expect_edit(&snap, "{\"doc\":\"file:0123456789abcdef\",\"part\":"
+		    "\"a.txt\",\"path\":\"a.txt\",\"actor\":\"ada\","
+		    "\"group\":\"save:1\",\"op\":\"snapshot\",\"seq\":0,"
+		    "\"text\":\"h\\u00e9\\u0000llo\\n\"}");
+	expect_edit(&del, "{\"doc\":\"file:0123456789abcdef\",\"op\":"
+		    "\"replace\",\"seq\":300,\"pos\":1,\"len\":2,"
+		    "\"del\":\"\\u00e9x\",\"ins\":\"e\"}");
+	ASSERT_EQ(ev_encode_edit(&b, &bad), LT_EINVAL);
+	ASSERT_EQ(ev_encode_edit(&b, &none), LT_EINVAL);
+	ASSERT_EQ(b.len, 0);
+	buf_release(&b);
+}
+
 static int64_t T0;
 
 static void set_t0(void)
@@ -1053,6 +1102,7 @@ TEST(format_human_truncates)
 }
 
 TEST_LIST = {
+	TEST_ENTRY(direct_edit_op),
 	TEST_ENTRY(registry_sorted_and_found),
 	TEST_ENTRY(registry_field_numbers_fixed),
 	TEST_ENTRY(validate_fields),
