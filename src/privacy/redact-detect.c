@@ -326,9 +326,7 @@ static void det_email(struct scan *sc, const struct pattern *p, size_t from,
 	/* git@github.com:owner/repo is an SSH remote, not a mailbox. */
 	if (a - ls == 3 && !memcmp(s + ls, "git", 3) && at(sc, e) == ':')
 		return;
-	snprintf(scan_add(sc, ls, e, REDACT_EMAIL, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "local part and %zu-label domain, TLD '%.*s'", dots + 1,
+	scan_why(sc, scan_add(sc, ls, e, REDACT_EMAIL, p->detector), "local part and %zu-label domain, TLD '%.*s'", dots + 1,
 		 (int)(e - tld), s + tld);
 }
 
@@ -367,8 +365,7 @@ static int phone_alone(const struct scan *sc, size_t start, size_t end,
 static void phone_add(struct scan *sc, const struct pattern *p, size_t start,
 		      size_t end, const char *how)
 {
-	snprintf(scan_add(sc, start, end, REDACT_PHONE, p->detector)->why,
-		 sizeof(((struct cand *)0)->why), "%s", how);
+	scan_why(sc, scan_add(sc, start, end, REDACT_PHONE, p->detector), "%s", how);
 }
 
 /* +CC then groups of digits, single separators, one (group) at most. */
@@ -564,9 +561,7 @@ static void det_card(struct scan *sc, const struct pattern *p, size_t from,
 		return;
 	if (!redact_luhn(d, nd) || !(brand = redact_card_brand(d, nd)))
 		return;
-	snprintf(scan_add(sc, start, i, REDACT_CARD, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "Luhn checksum valid, %s prefix, %zu digits", brand, nd);
+	scan_why(sc, scan_add(sc, start, i, REDACT_CARD, p->detector), "Luhn checksum valid, %s prefix, %zu digits", brand, nd);
 }
 
 /* ---- US social security numbers ----------------------------------------- */
@@ -579,9 +574,7 @@ static void ssn_add(struct scan *sc, const struct pattern *p, size_t start,
 
 	if (!redact_ssn_valid(area, group, serial))
 		return;
-	snprintf(scan_add(sc, start, end, REDACT_SSN, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "%s; area %03d, group %02d, serial %04d can be issued", how,
+	scan_why(sc, scan_add(sc, start, end, REDACT_SSN, p->detector), "%s; area %03d, group %02d, serial %04d can be issued", how,
 		 area, group, serial);
 }
 
@@ -670,9 +663,7 @@ static void det_iban(struct scan *sc, const struct pattern *p, size_t from,
 		return;
 	if (!redact_iban_mod97(v, n))
 		return;
-	snprintf(scan_add(sc, from, i, REDACT_IBAN, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "country %.2s, %d characters, mod-97 checksum valid",
+	scan_why(sc, scan_add(sc, from, i, REDACT_IBAN, p->detector), "country %.2s, %d characters, mod-97 checksum valid",
 		 sc->s + from, want);
 }
 
@@ -699,16 +690,15 @@ static void det_ipv4(struct scan *sc, const struct pattern *p, size_t from,
 		}
 	}
 	examined(sc, p, i);
+	/* A port may follow (1.2.3.4:8080), more dotted numbers may not. */
 	if (number_came_before(sc, from) || before(sc, from) == '.' ||
-	    number_goes_on(sc, i) || (at(sc, i) == '.' && is_word(at(sc, i + 1))))
+	    is_word(at(sc, i)) || (at(sc, i) == '.' && is_word(at(sc, i + 1))))
 		return;
 	/* Addresses that name no one: unspecified, loopback, broadcast and
 	 * netmasks. */
 	if (o[0] == 0 || o[0] == 127 || o[0] == 255)
 		return;
-	snprintf(scan_add(sc, from, i, REDACT_IP, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "IPv4: four octets of at most 255");
+	scan_why(sc, scan_add(sc, from, i, REDACT_IP, p->detector), "IPv4: four octets of at most 255");
 }
 
 static void det_ipv6(struct scan *sc, const struct pattern *p, size_t from,
@@ -757,9 +747,7 @@ static void det_ipv6(struct scan *sc, const struct pattern *p, size_t from,
 	}
 	if (!(groups >= 3 || long_group) || !(has_digit || groups >= 4))
 		return;
-	snprintf(scan_add(sc, s, e, REDACT_IP, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "IPv6: inet_pton accepts it, %zu groups", groups);
+	scan_why(sc, scan_add(sc, s, e, REDACT_IP, p->detector), "IPv6: inet_pton accepts it, %zu groups", groups);
 }
 
 static void det_mac(struct scan *sc, const struct pattern *p, size_t from,
@@ -788,9 +776,7 @@ static void det_mac(struct scan *sc, const struct pattern *p, size_t from,
 	}
 	if (zero || ones)	/* no device: all zeros, broadcast */
 		return;
-	snprintf(scan_add(sc, from, to, REDACT_MAC, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "MAC: six hex octets, one separator '%c'", sep);
+	scan_why(sc, scan_add(sc, from, to, REDACT_MAC, p->detector), "MAC: six hex octets, one separator '%c'", sep);
 }
 
 /* ---- URLs with credentials ---------------------------------------------- */
@@ -849,10 +835,8 @@ static void det_url_creds(struct scan *sc, const struct pattern *p,
 		return;
 	if (!is_alnum(at(sc, to)) && at(sc, to) != '[')
 		return;	/* the host must follow */
-	snprintf(scan_add(sc, from + 3, atpos, REDACT_URL_CREDENTIALS,
-			  p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "user:password before '@' in a %.*s:// URL",
+	scan_why(sc, scan_add(sc, from + 3, atpos, REDACT_URL_CREDENTIALS,
+			  p->detector), "user:password before '@' in a %.*s:// URL",
 		 (int)(from - scheme > 16 ? 16 : from - scheme), s + scheme);
 }
 
@@ -889,9 +873,7 @@ static void det_fixed_token(struct scan *sc, const struct pattern *p,
 	examined(sc, p, to);
 	if (!token_alone(sc, from, to))
 		return;
-	snprintf(scan_add(sc, from, to, p->type, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "%s: prefix and %zu characters, not an example",
+	scan_why(sc, scan_add(sc, from, to, p->type, p->detector), "%s: prefix and %zu characters, not an example",
 		 p->detector, to - from);
 }
 
@@ -914,9 +896,7 @@ static void det_open_token(struct scan *sc, const struct pattern *p,
 	h = redact_entropy(sc->s + from, e - from);
 	if (h < 3.0)
 		return;
-	snprintf(scan_add(sc, from, e, p->type, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "%s: prefix, %zu characters, entropy %.2f bits", p->detector,
+	scan_why(sc, scan_add(sc, from, e, p->type, p->detector), "%s: prefix, %zu characters, entropy %.2f bits", p->detector,
 		 e - from, h);
 }
 
@@ -932,9 +912,7 @@ static void det_slack_webhook(struct scan *sc, const struct pattern *p,
 	examined(sc, p, e);
 	if (e - s < 20 || !token_alone(sc, s, e))
 		return;
-	snprintf(scan_add(sc, s, e, REDACT_SLACK_TOKEN, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "Slack incoming webhook path");
+	scan_why(sc, scan_add(sc, s, e, REDACT_SLACK_TOKEN, p->detector), "Slack incoming webhook path");
 }
 
 /* ---- private keys ------------------------------------------------------- */
@@ -977,8 +955,7 @@ static void det_private_key(struct scan *sc, const struct pattern *p,
 		why = "PEM BEGIN line and the base64 after it (no END)";
 	}
 	examined(sc, p, e);
-	snprintf(scan_add(sc, from, e, REDACT_PRIVATE_KEY, p->detector)->why,
-		 sizeof(((struct cand *)0)->why), "%s", why);
+	scan_why(sc, scan_add(sc, from, e, REDACT_PRIVATE_KEY, p->detector), "%s", why);
 }
 
 /* ---- JWT ---------------------------------------------------------------- */
@@ -1010,9 +987,7 @@ static void det_jwt(struct scan *sc, const struct pattern *p, size_t from,
 		return;
 	if (!redact_jwt_header(sc->s + from, d1 - from))
 		return;
-	snprintf(scan_add(sc, from, e, REDACT_JWT, p->detector)->why,
-		 sizeof(((struct cand *)0)->why),
-		 "three base64url parts, header is JSON with \"alg\"");
+	scan_why(sc, scan_add(sc, from, e, REDACT_JWT, p->detector), "three base64url parts, header is JSON with \"alg\"");
 }
 
 /* ---- generic secrets: NAME = value -------------------------------------- */
@@ -1064,9 +1039,12 @@ static int secret_name(const char *name, size_t n, int *aws)
 	};
 	char w[64];
 	size_t wl = 0;
-	int cls = SECRET_NONE, stop = 0;
+	int cls = SECRET_NONE, stop = 0, pass;
 
 	*aws = 0;
+	/* Two passes: the cheap one finds the class, the stop words (most
+	 * of the cost) are looked up only for names that may be secrets. */
+	for (pass = 0; pass < 2 && (pass == 0 || cls != SECRET_NONE); pass++) {
 	for (size_t i = 0; i <= n; i++) {
 		int c = i < n ? (unsigned char)name[i] : 0;
 		int hump = i > 0 && i < n && is_upper(c) &&
@@ -1076,10 +1054,13 @@ static int secret_name(const char *name, size_t n, int *aws)
 			w[wl++] = (char)tolower(c);
 			continue;
 		}
-		if (wl) {
+		if (wl && pass == 1 && cls != SECRET_NONE) {
 			w[wl] = '\0';
-			for (int k = 0; not_secret[k]; k++)
-				stop |= !strcmp(w, not_secret[k]);
+			for (int k = 0; !stop && not_secret[k]; k++)
+				stop |= w[0] == not_secret[k][0] &&
+					!strcmp(w, not_secret[k]);
+		} else if (wl && pass == 0) {
+			w[wl] = '\0';
 			if (!strcmp(w, "pass") || strstr(w, "password") ||
 			    strstr(w, "passwd") || strstr(w, "passphrase") ||
 			    strstr(w, "passcode") || !strcmp(w, "pwd") ||
@@ -1095,6 +1076,7 @@ static int secret_name(const char *name, size_t n, int *aws)
 		wl = 0;
 		if (hump && c)
 			w[wl++] = (char)tolower(c);
+	}
 	}
 	return stop ? SECRET_NONE : cls;
 }
@@ -1222,14 +1204,11 @@ static void det_assign(struct scan *sc, const struct pattern *p, size_t from,
 		return;
 	examined(sc, p, ve);
 	if (aws && ve - vs == 40) {
-		snprintf(scan_add(sc, vs, ve, REDACT_AWS_KEY, "aws-secret-key")->why,
-			 sizeof(((struct cand *)0)->why),
-			 "40-character value of '%.*s', entropy %.2f",
+		scan_why(sc, scan_add(sc, vs, ve, REDACT_AWS_KEY, "aws-secret-key"), "40-character value of '%.*s', entropy %.2f",
 			 (int)(ne - ns > 40 ? 40 : ne - ns), s + ns, h);
 		return;
 	}
-	snprintf(scan_add(sc, vs, ve, REDACT_SECRET, p->detector)->why,
-		 sizeof(((struct cand *)0)->why), "%s of '%.*s', entropy %.2f",
+	scan_why(sc, scan_add(sc, vs, ve, REDACT_SECRET, p->detector), "%s of '%.*s', entropy %.2f",
 		 why, (int)(ne - ns > 32 ? 32 : ne - ns), s + ns, h);
 }
 
@@ -1242,9 +1221,17 @@ const struct pattern redact_patterns[] = {
 	  det_email, 0 },
 	{ "\\+[1-9][0-9 ().-]{6}", REDACT_PHONE, "phone-e164",
 	  det_phone_intl, 1 },
-	{ "\\(?[2-9][0-9]{2}\\)?[ .-]?[2-9][0-9]{2}[ .-][0-9]{4}", REDACT_PHONE,
+	{ "[2-9][0-9]{2}[.-][2-9][0-9]{2}[.-][0-9]{4}", REDACT_PHONE,
 	  "phone-nanp", det_phone_us, 2 },
-	{ "0[1-9][0-9]{0,4}[ ./-][0-9]{2,8}", REDACT_PHONE, "phone-eu",
+	{ "[2-9][0-9]{2} [2-9][0-9]{2} [0-9]{4}", REDACT_PHONE, "phone-nanp",
+	  det_phone_us, 2 },
+	{ "\\([2-9][0-9]{2}\\) ?[2-9][0-9]{2}[ .-][0-9]{4}", REDACT_PHONE,
+	  "phone-nanp", det_phone_us, 2 },
+	{ "0[1-9][ .][0-9]{2}[ .][0-9]{2}[ .][0-9]{2}[ .][0-9]{2}", REDACT_PHONE,
+	  "phone-eu", det_phone_eu, 3 },
+	{ "0[1-9][0-9]{1,3} [0-9]{3}", REDACT_PHONE, "phone-eu", det_phone_eu,
+	  3 },
+	{ "0[1-9][0-9]{1,4}[/-][0-9]{5}", REDACT_PHONE, "phone-eu",
 	  det_phone_eu, 3 },
 	{ "[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{2}", REDACT_CARD, "card",
 	  det_card, 4 },
@@ -1254,8 +1241,8 @@ const struct pattern redact_patterns[] = {
 	{ "[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}", REDACT_IBAN, "iban", det_iban, 7 },
 	{ "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]", REDACT_IP, "ipv4",
 	  det_ipv4, 8 },
-	{ HEX "{1,4}:" HEX "{0,4}:" HEX "{0,4}", REDACT_IP, "ipv6", det_ipv6,
-	  9 },
+	{ HEX "{1,4}(::|:" HEX "{1,4}:" HEX "{1,4}:" HEX "{1,4}:)", REDACT_IP,
+	  "ipv6", det_ipv6, 9 },
 	{ HEX "{2}[:-]" HEX "{2}[:-]" HEX "{2}[:-]" HEX "{2}[:-]" HEX "{2}[:-]"
 	  HEX "{2}", REDACT_MAC, "mac", det_mac, 10 },
 	{ HEX "{4}\\." HEX "{4}\\." HEX "{4}", REDACT_MAC, "mac-dotted",

@@ -53,6 +53,7 @@ struct scan {
 	const char *s;
 	size_t n;
 	int flush;		/* the window ends where the input ends */
+	int explain;		/* fill in cand.why */
 	struct cand *c;
 	size_t nc, alloc;
 	size_t cur_from;	/* the anchor being looked at */
@@ -62,6 +63,10 @@ struct scan {
 /* Adds a candidate; returns it so the detector can fill in why. */
 struct cand *scan_add(struct scan *sc, size_t start, size_t end, int type,
 		      const char *detector);
+
+/* Sets c->why, when someone will read it (--explain). */
+void scan_why(struct scan *sc, struct cand *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* People's names (redact.c), called for Hyperscan ids past the built-ins. */
 void redact_detect_name(struct scan *sc, unsigned id, size_t from, size_t to);

@@ -31,6 +31,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +529,17 @@ struct cand *scan_add(struct scan *sc, size_t start, size_t end, int type,
 	return c;
 }
 
+void scan_why(struct scan *sc, struct cand *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!sc->explain)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+}
+
 static int is_wordc(int c)
 {
 	return isalnum(c) || c == '_' || c >= 0x80;
@@ -557,7 +569,7 @@ void redact_detect_name(struct scan *sc, unsigned id, size_t from, size_t to)
 		return;
 	c = scan_add(sc, from, to, REDACT_NAME, "names");
 	c->person = np->person;
-	snprintf(c->why, sizeof(c->why), "%s of a listed person",
+	scan_why(sc, c, "%s of a listed person",
 		 np->single ? "a name part" : "the full name");
 }
 
@@ -600,7 +612,7 @@ static void run_rules(struct redactor *r, struct scan *sc)
 			}
 			c = scan_add(sc, ov[0], ov[1], (int)(REDACT_NTYPES + k),
 				     r->rule_types[k]);
-			snprintf(c->why, sizeof(c->why), "user rule %s",
+			scan_why(sc, c, "user rule %s",
 				 r->rule_types[k]);
 			off = ov[1];
 		}
@@ -798,6 +810,7 @@ int redact_feed(struct redactor *r, const char *in, size_t n, int flush,
 	sc->s = in;
 	sc->n = n;
 	sc->flush = flush;
+	sc->explain = r->explain != NULL;
 	sc->nc = 0;
 	memset(sc->ex_lo, 0, sizeof(sc->ex_lo));
 	memset(sc->ex_hi, 0, sizeof(sc->ex_hi));
