@@ -323,6 +323,9 @@ static void det_email(struct scan *sc, const struct pattern *p, size_t from,
 			return;
 	if (file_tld(s + tld, e - tld))
 		return;
+	/* https://user@host/ names a login on a host, not a mailbox. */
+	if (ls >= 3 && !memcmp(s + ls - 3, "://", 3))
+		return;
 	/* git@github.com:owner/repo is an SSH remote, not a mailbox. */
 	if (a - ls == 3 && !memcmp(s + ls, "git", 3) && at(sc, e) == ':')
 		return;
@@ -387,7 +390,8 @@ static void det_phone_intl(struct scan *sc, const struct pattern *p,
 			prev_sep = 0;
 			continue;
 		}
-		if (c == '(' && !paren && !parens && groups) {
+		if (c == '(' && !paren && !parens && groups &&
+		    is_digit(at(sc, i + 1))) {
 			paren = 1;
 			parens++;
 		} else if (c == ')' && paren && !prev_sep) {
@@ -512,14 +516,13 @@ static void det_card(struct scan *sc, const struct pattern *p, size_t from,
 	int sep = 0, c;
 	const char *brand;
 
-	/* The run of digit groups this anchor is in, all of it. */
-	while (start >= 2 && (before(sc, start) == ' ' ||
-			      before(sc, start) == '-') &&
-	       is_digit(before(sc, start - 1)) && from - start < 64) {
-		start--;
-		while (is_digit(before(sc, start)) && from - start < 64)
-			start--;
-	}
+	/* The run of digit groups from here, joined by one kind of separator.
+	 * Reports come in order of their ends, so the first report of a run
+	 * starts where the run does; the rest fall in what it examined. */
+	/* An anchor that starts inside another number (the last group of
+	 * 4111-1111-1111-1111 4111 ...) judges nothing. */
+	if (number_came_before(sc, start))
+		return;
 	i = start;
 	for (;;) {
 		size_t k = 0;
@@ -535,20 +538,29 @@ static void det_card(struct scan *sc, const struct pattern *p, size_t from,
 			g[ng] = k;
 		ng++;
 		c = at(sc, i);
-		if ((c == ' ' || c == '-') && is_digit(at(sc, i + 1)) &&
-		    i - start < 4096) {
-			if (sep && c != sep)
-				sep = -1;
-			else if (!sep)
-				sep = c;
+		if ((c == ' ' || c == '-') && (!sep || c == sep) &&
+		    is_digit(at(sc, i + 1)) && i - start < 4096) {
+			sep = c;
 			i++;
 			continue;
 		}
 		break;
 	}
 	examined(sc, p, i);
-	if (nd < 13 || nd > 19 || ng > 5 || sep < 0)
+	if (nd < 13 || nd > 19 || ng > 5)
 		return;
+	/* A row of a table of numbers (12 4111 1111 ...), not a card. */
+	if (sep && before(sc, start) == sep && is_digit(before(sc, start - 1))) {
+		size_t k = start - 1;
+
+		while (k > 0 && start - k < 8 && is_digit(before(sc, k)))
+			k--;
+		if (start - k < 8 && !is_word(before(sc, k)) &&
+		    before(sc, k) != '-')
+			return;
+	}
+	if (before(sc, start) == '+')
+		return;	/* +4111...: a phone number */
 	if (ng > 1) {
 		/* 4-4-4-4, 4-4-4-4-3, 4-6-5 (Amex), 4-6-4 (Diners). */
 		if (g[0] != 4)
@@ -1192,8 +1204,12 @@ static void det_assign(struct scan *sc, const struct pattern *p, size_t from,
 		if (at(sc, ve) != quote)
 			return;
 	} else {
+		/* In a query string (?api_key=...&x=1) & ends the value. */
+		int query = before(sc, ns) == '?' || before(sc, ns) == '&';
+
 		while (ve < sc->n && ve - vs <= 512 && at(sc, ve) > ' ' &&
-		       !strchr(xml ? "<" : ",;)}]&<>\"'`(", at(sc, ve)))
+		       !strchr(xml ? "<" : ",;)}]<>\"'`(", at(sc, ve)) &&
+		       !(query && at(sc, ve) == '&'))
 			ve++;
 		if (at(sc, ve) == '(' || at(sc, ve) == '[')
 			return;
