@@ -670,11 +670,13 @@ static void det_iban(struct scan *sc, const struct pattern *p, size_t from,
 			break;
 		}
 	}
-	examined(sc, p, i);
+	/* Not examined() on failure: a failed try (DE89 GB82WEST...) may
+	 * run into a real IBAN that starts inside it. */
 	if (n != (size_t)want || is_word(at(sc, i)))
 		return;
 	if (!redact_iban_mod97(v, n))
 		return;
+	examined(sc, p, i);
 	scan_why(sc, scan_add(sc, from, i, REDACT_IBAN, p->detector), "country %.2s, %d characters, mod-97 checksum valid",
 		 sc->s + from, want);
 }
