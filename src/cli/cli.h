@@ -94,6 +94,7 @@ int cmd_import(int argc, char **argv);
 int cmd_recipient(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_redact(int argc, char **argv);
 
 /* Prints the recorded terminal sessions to out, one a line, oldest first
  * (cmd-sessions.c). Returns 0, or 1 if something could not be read (a

@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "history", cmd_history, "a file's recorded versions, any of them" },
 	{ "sessions", cmd_sessions, "list the recorded terminal sessions" },
 	{ "export", cmd_export, "write events in another format (cast)" },
+	{ "redact", cmd_redact, "replace personal data and secrets in stdin" },
 	{ "import", cmd_import, "read another tool's file (cast) into the vault" },
 	{ "recipient", cmd_recipient, "make or show a release recipient's keys" },
 	{ "release", cmd_release, "encrypt files to a recipient (age format)" },
