@@ -510,6 +510,48 @@ void redact_begin_doc(struct redactor *r)
 		memset(r->next, 0, redact_ntypes(r) * sizeof(*r->next));
 }
 
+struct redact_doc {
+	uint64_t doc_off;
+	struct slot *map;
+	size_t map_size, map_used;
+	uint32_t *next;		/* NULL: all zero */
+};
+
+struct redact_doc *redact_doc_new(void)
+{
+	return xcalloc(1, sizeof(struct redact_doc));
+}
+
+void redact_doc_free(struct redact_doc *d)
+{
+	if (!d)
+		return;
+	free(d->map);
+	free(d->next);
+	free(d);
+}
+
+void redact_swap_doc(struct redactor *r, struct redact_doc *d)
+{
+	struct redact_doc cur = { r->doc_off, r->map, r->map_size,
+				  r->map_used, r->next };
+
+	r->doc_off = d->doc_off;
+	r->map = d->map;
+	r->map_size = d->map_size;
+	r->map_used = d->map_used;
+	/* The redactor always has a next array; a fresh document has none
+	 * until it is swapped in. */
+	r->next = d->next ? d->next
+			  : xcalloc(redact_ntypes(r), sizeof(*r->next));
+	*d = cur;
+}
+
+uint64_t redact_doc_offset(const struct redactor *r)
+{
+	return r->doc_off;
+}
+
 /* ---- candidates --------------------------------------------------------- */
 
 struct cand *scan_add(struct scan *sc, size_t start, size_t end, int type,

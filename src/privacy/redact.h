@@ -120,6 +120,27 @@ void redactor_set_explain(struct redactor *r, redact_explain_fn *fn,
  * Counts are not reset (see redact_counts_reset). */
 void redact_begin_doc(struct redactor *r);
 
+/*
+ * Many documents at once (the exports read the vault in time order, where
+ * documents interleave): each keeps its placeholder map in a redact_doc,
+ * and redact_swap_doc() exchanges the redactor's current document with it.
+ *
+ *	d = redact_doc_new();			a fresh document
+ *	redact_swap_doc(r, d);			r works on d's document
+ *	redact_text(r, ...);
+ *	redact_swap_doc(r, d);			d holds it again
+ *
+ * A redact_doc costs nothing until its document has a placeholder (then
+ * a few KiB).
+ */
+struct redact_doc;
+struct redact_doc *redact_doc_new(void);
+void redact_doc_free(struct redact_doc *d);
+void redact_swap_doc(struct redactor *r, struct redact_doc *d);
+/* Bytes redacted in the current document so far: the offset that the
+ * next call's matches are counted from (struct redact_match.offset). */
+uint64_t redact_doc_offset(const struct redactor *r);
+
 /* Redacts in[0..n) (all of it) and appends the result to out. A document
  * may be given in several calls, each ending where a line ends. */
 int redact_text(struct redactor *r, const char *in, size_t n,
