@@ -42,6 +42,7 @@ fuzz:
 bench: all
 	@$(BUILD)/bench/ingest
 	@$(BUILD)/bench/history
+	@$(BUILD)/bench/export --labtape $(BUILD)/labtape
 	@LABTAPE=$(BUILD)/labtape HISTORY_BENCH=$(BUILD)/bench/history bench/recorder.sh
 	@LABTAPE=$(BUILD)/labtape bench/shell.sh
 

@@ -53,40 +53,56 @@ void edits_opts_init(struct edits_opts *o)
 
 /* ---- JSON and small helpers ------------------------------------------ */
 
-void ds_json_str(struct buf *out, const char *s, size_t n)
+/* Bytes that need an escape in a JSON string. */
+static int needs_esc(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+}
+
+/* The escaped body of s[0..n), no quotes: room for the worst case (6
+ * bytes a byte) first, then written in place, runs copied whole. */
+static void json_body(struct buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
+	char *o;
+	size_t i = 0;
 
-	buf_grow(out, n + 2);
-	buf_addch(out, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *esc = NULL;
-		char u[7];
+	buf_grow(out, n * 6 + 2);
+	o = out->data + out->len;
+	while (i < n) {
+		size_t run = i;
+		unsigned char c;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-			continue;
-		buf_add(out, s + run, i - run);
-		run = i + 1;
+		while (run < n && !needs_esc((unsigned char)s[run]))
+			run++;
+		memcpy(o, s + i, run - i);
+		o += run - i;
+		if ((i = run) == n)
+			break;
+		c = (unsigned char)s[i++];
+		*o++ = '\\';
 		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
 		default:
-			memcpy(u, "\\u00", 4);
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			u[6] = 0;
-			esc = u;
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
 		}
-		buf_addstr(out, esc);
 	}
-	buf_add(out, s + run, n - run);
+	buf_setlen(out, (size_t)(o - out->data));
+}
+
+void ds_json_str(struct buf *out, const char *s, size_t n)
+{
+	buf_addch(out, '"');
+	json_body(out, s, n);
 	buf_addch(out, '"');
 }
 
@@ -477,8 +493,11 @@ static void diff_block(struct edits *x, struct edoc *d, const char *a,
 	}
 	buf_addstr(o, "```\n");
 	redact_into(x, d, o->data, o->len, &x->blk);
+	/* Kept escaped for JSON: each example that shows it copies it. */
+	buf_reset(o);
+	json_body(o, x->blk.data, x->blk.len);
 	free(d->ev[d->evhead]);
-	d->ev[d->evhead] = xmemdup(x->blk.data, x->blk.len + 1);
+	d->ev[d->evhead] = xmemdup(o->data, o->len + 1);
 	d->evhead = (d->evhead + 1) % EDITS_MAX_EVENTS;
 	if (d->nev < EDITS_MAX_EVENTS)
 		d->nev++;
@@ -553,21 +572,19 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 		return LT_EINVAL;
 
 	buf_reset(l);
-	buf_addstr(l, "{\"events\":");
+	buf_addstr(l, "{\"events\":\"");
 	{
-		struct buf *ev = &x->tmp;
 		size_t n = d->nev < x->o.max_events ? d->nev : x->o.max_events;
 
-		buf_reset(ev);
 		for (size_t i = 0; i < n; i++) {
 			size_t k = (d->evhead + EDITS_MAX_EVENTS - n + i) %
 				   EDITS_MAX_EVENTS;
 			if (i)
-				buf_addch(ev, '\n');
-			buf_addstr(ev, d->ev[k]);
+				buf_addstr(l, "\\n");
+			buf_addstr(l, d->ev[k]);
 		}
-		ds_json_str(l, ev->data ? ev->data : "", ev->len);
 	}
+	buf_addch(l, '"');
 	buf_addstr(l, ",\"input\":");
 	excerpt_json(x, d, &x->ra, r_es, r_cur, r_ee, 1);
 	buf_addstr(l, ",\"output\":");
