@@ -1218,9 +1218,11 @@ static void det_assign(struct scan *sc, const struct pattern *p, size_t from,
 		while (ve > vs && at(sc, ve - 1) == '.')
 			ve--;
 	}
+	/* Judged, either way: keywords inside the value (key=key=...) are
+	 * not names of their own. */
+	examined(sc, p, ve);
 	if (!(why = secret_value(s + vs, ve - vs, cls, quote || xml, &h)))
 		return;
-	examined(sc, p, ve);
 	if (aws && ve - vs == 40) {
 		scan_why(sc, scan_add(sc, vs, ve, REDACT_AWS_KEY, "aws-secret-key"), "40-character value of '%.*s', entropy %.2f",
 			 (int)(ne - ns > 40 ? 40 : ne - ns), s + ns, h);

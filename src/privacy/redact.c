@@ -691,7 +691,8 @@ static void resolve(struct redactor *r, const char *s)
 {
 	struct scan *sc = &r->sc;
 
-	qsort(sc->c, sc->nc, sizeof(*sc->c), cand_cmp);
+	if (sc->nc > 1)
+		qsort(sc->c, sc->nc, sizeof(*sc->c), cand_cmp);
 	r->nkeep = 0;
 	for (size_t i = 0; i < sc->nc; i++) {
 		struct cand *c = &sc->c[i], *last;
