@@ -39,11 +39,15 @@ fuzz:
 # borgbackup if they are missing; it takes 10 to 20 minutes.
 # bench/shell.sh (labtape shell against script and asciinema, 1 GiB each)
 # installs asciinema if missing and takes a few minutes.
+# bench/redact.sh (labtape redact beside grep -E, 1 GiB of mixed text)
+# takes a few minutes, most of it grep.
 bench: all
 	@$(BUILD)/bench/ingest
 	@$(BUILD)/bench/history
+	@$(BUILD)/bench/export --labtape $(BUILD)/labtape
 	@LABTAPE=$(BUILD)/labtape HISTORY_BENCH=$(BUILD)/bench/history bench/recorder.sh
 	@LABTAPE=$(BUILD)/labtape bench/shell.sh
+	@LABTAPE=$(BUILD)/labtape bench/redact.sh
 
 # Installs build/labtape into $(PREFIX)/bin (default /usr/local) and the
 # systemd user unit.

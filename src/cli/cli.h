@@ -90,10 +90,13 @@ int cmd_unlock(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+/* labtape export edits|events|cast -o DIR (cmd-dataset.c). */
+int cmd_export_dataset(const char *kind, int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_recipient(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_redact(int argc, char **argv);
 
 /* Prints the recorded terminal sessions to out, one a line, oldest first
  * (cmd-sessions.c). Returns 0, or 1 if something could not be read (a

@@ -20,7 +20,10 @@ static const char usage[] =
 	"\n"
 	"Writes recorded events in another tool's format. Kinds:\n"
 	"\n"
-	"  cast    a terminal session as asciicast v2, for asciinema\n"
+	"  cast    a terminal session as asciicast v2, for asciinema; with\n"
+	"          -o DIR and no --session, every session, as a dataset\n"
+	"  edits   next-edit prediction examples (JSONL), a dataset\n"
+	"  events  the selected events in canonical JSON, a dataset\n"
 	"\n"
 	"'labtape export KIND --help' says more about each.\n";
 
@@ -44,7 +47,7 @@ static const char usage_cast[] =
 	"                     ('labtape sessions' lists them)\n"
 	"  -o, --output FILE  write to FILE (default: stdout)\n";
 
-static const char *const kinds[] = { "cast", NULL };
+static const char *const kinds[] = { "cast", "edits", "events", NULL };
 
 /* A marker from another stream (e.g. the recorder's) that names the
  * session. */
@@ -357,13 +360,27 @@ int cmd_export(int argc, char **argv)
 	struct buf list = BUF_INIT;
 
 	if (argc < 2)
-		return cli_usage_error(&c, "which kind? One of: cast");
+		return cli_usage_error(&c, "which kind? One of: cast, edits, events");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "cast"))
+	if (!strcmp(argv[1], "edits") || !strcmp(argv[1], "events"))
+		return cmd_export_dataset(argv[1], argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cast")) {
+		int session = 0, output = 0;
+		/* Without --session, -o names a dataset folder of every
+		 * session; with it, the one session's file as before. */
+		for (int i = 2; i < argc; i++) {
+			session |= !strcmp(argv[i], "-s") ||
+				   !strncmp(argv[i], "--session", 9);
+			output |= !strcmp(argv[i], "-o") ||
+				  !strncmp(argv[i], "--output", 8);
+		}
+		if (!session && output)
+			return cmd_export_dataset("cast", argc - 1, argv + 1);
 		return export_cast(argc - 1, argv + 1);
+	}
 	for (int i = 0; kinds[i]; i++)
 		buf_addf(&list, "%s%s", i ? ", " : "", kinds[i]);
 	cli_usage_error(&c, "unknown kind '%s'; the kinds are: %s", argv[1],

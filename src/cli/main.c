@@ -6,7 +6,7 @@
  * their resident size is a promise (under 20 and 8 MiB), most of which
  * is the pages of the shared libraries the program maps at start. So
  * commands that need heavy libraries (libarchive and what it pulls in:
- * libxml2, ICU, libstdc++) are built as programs of their own,
+ * libxml2, ICU, libstdc++; Hyperscan) are built as programs of their own,
  * labtape-NAME, as git keeps curl out of git itself in git-remote-https;
  * `labtape NAME` executes the one beside it (the build folder) or in
  * ../libexec/labtape (an installed labtape), with the same arguments.
@@ -44,7 +44,8 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "show recorded events in time order" },
 	{ "history", cmd_history, "a file's recorded versions, any of them" },
 	{ "sessions", cmd_sessions, "list the recorded terminal sessions" },
-	{ "export", cmd_export, "write events in another format (cast)" },
+	{ "export", NULL, "datasets (edits, events, cast) and casts out" },
+	{ "redact", NULL, "replace personal data and secrets in stdin" },
 	{ "import", cmd_import, "read another tool's file (cast) into the vault" },
 	{ "recipient", cmd_recipient, "make or show a release recipient's keys" },
 	{ "release", NULL, "encrypt files to a recipient (age format)" },

@@ -37,6 +37,9 @@ void config_release(struct config *c)
 	free(c->vault_dir);
 	free_list(c->watch, c->nwatch);
 	free_list(c->exclude, c->nexclude);
+	free_list(c->redact_rules, c->nredact_rules);
+	free_list(c->redact_allow, c->nredact_allow);
+	free(c->redact_names);
 	config_init(c);
 }
 
@@ -186,6 +189,21 @@ static int handler(void *user, const char *section, const char *name,
 			buf_addf(&p->err, "input '%s': use yes or no", value);
 			return 0;
 		}
+	} else if (KEY("redact", "rule")) {
+		if (!strpbrk(value, ":=") || strcspn(value, ":=") == 0) {
+			buf_addf(&p->err, "rule '%s': write NAME:REGEX", value);
+			return 0;
+		}
+		c->redact_rules = xrealloc(c->redact_rules,
+			(c->nredact_rules + 1) * sizeof(*c->redact_rules));
+		c->redact_rules[c->nredact_rules++] = xstrdup(value);
+	} else if (KEY("redact", "allow")) {
+		c->redact_allow = xrealloc(c->redact_allow,
+			(c->nredact_allow + 1) * sizeof(*c->redact_allow));
+		c->redact_allow[c->nredact_allow++] = xstrdup(value);
+	} else if (KEY("redact", "names")) {
+		free(c->redact_names);
+		c->redact_names = expand_path(value);
 	} else {
 		buf_addf(&p->err, "unknown key '%s' in section [%s]", name,
 			 section);

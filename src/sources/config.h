@@ -21,6 +21,11 @@
  *	[shell]
  *	input = no                   # record keystrokes in 'labtape shell'
  *
+ *	[redact]                     # doc/redaction.md
+ *	rule = TICKET:JIRA-[0-9]+    # NAME:REGEX (PCRE2), repeatable
+ *	allow = noreply@example.org  # a literal, or /regex/; repeatable
+ *	names = ~/people.txt         # people's names, one a line
+ *
  *	[exclude]                    # never recorded (src/privacy/filter.h)
  *	source = shell               # a source: files, shell, editor, ...
  *	app = keepassxc              # application or window class, glob
@@ -57,6 +62,12 @@ struct config {
 	unsigned snapshot_every;
 
 	int shell_input;		/* labtape shell records keystrokes */
+
+	char **redact_rules;		/* "NAME:REGEX" as written */
+	size_t nredact_rules;
+	char **redact_allow;
+	size_t nredact_allow;
+	char *redact_names;		/* a names file (absolute), or NULL */
 };
 
 /* Defaults: flush 1 s, files on, nothing watched (the recorder adds the

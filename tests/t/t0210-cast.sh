@@ -145,8 +145,8 @@ check_eq "newest last" "abcd1234 0badcafe" "$(cut -d' ' -f1 sessions.out | tr '\
 expect_code 2 lt export cast
 expect_grep 'which session' "$ERR"
 expect_grep '^abcd1234 ' "$ERR"
-expect_code 2 lt export edits
-expect_grep "unknown kind 'edits'; the kinds are: cast" "$ERR"
+expect_code 2 lt export nosuch
+expect_grep "unknown kind 'nosuch'; the kinds are: cast, edits, events" "$ERR"
 expect_code 2 lt export
 expect_failure lt export cast --session 12345678 -o none.cast
 expect_grep "no terminal session '12345678'.*labtape sessions" "$ERR"

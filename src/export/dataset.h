@@ -1,0 +1,110 @@
+#ifndef LABTAPE_DATASET_H
+#define LABTAPE_DATASET_H
+
+/*
+ * Datasets out of the vault (doc/exports.md, "Datasets"). Like export.h,
+ * pure computation on memory: the CLI reads the vault in time order and
+ * feeds records in; lines of JSON come out through a callback.
+ *
+ * Next-edit prediction (edits.c):
+ *
+ *	struct edits *x = edits_new(&opts, redactor, author_key, emit, ctx);
+ *	for (each edit.op record, in vault order)
+ *		edits_feed(x, &rec);               may call emit
+ *	edits_finish(x);                           closes the open groups
+ *	edits_free(x);
+ *
+ * Memory: one flat text per document seen (its current state), plus, for
+ * a document inside an edit group, a copy of its state before the group,
+ * plus up to max_events diff blocks of at most EDITS_MAX_BLOCK bytes each.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct redactor;
+
+#define EDITS_MAX_EVENTS 16
+#define EDITS_MAX_BLOCK 8192	/* larger diff blocks are not kept */
+
+struct edits_opts {
+	int64_t gap_ns;		/* edits closer than this: one group (1 s) */
+	unsigned context_lines;	/* lines around the editable region (8) */
+	unsigned editable_lines;/* lines around the change and cursor (2) */
+	size_t max_excerpt;	/* bytes; wider examples are skipped (16384) */
+	unsigned max_events;	/* diff blocks in "events", <= 16 (16) */
+	int64_t since, until;	/* groups that start in [since, until) */
+	const char *version;	/* labtape's, for meta */
+};
+void edits_opts_init(struct edits_opts *o);
+
+/* One edit.op record's fields (doc/files-source.md); strings may be NULL
+ * when absent, and need to live only during edits_feed(). */
+struct edit_rec {
+	int64_t t;
+	const char *stream;
+	const char *doc, *part, *path, *op, *actor;
+	int has_seq;
+	uint64_t seq, pos, len;
+	const char *ins, *del, *text;	/* with their lengths */
+	size_t ins_len, del_len, text_len;
+	const char *action, *to;	/* structural detail */
+	int detail_index;		/* detail has "index" (a notebook) */
+};
+
+struct edits_stats {
+	uint64_t ops;		/* edit.op records fed */
+	uint64_t docs;		/* documents seen */
+	uint64_t groups;	/* edit groups closed */
+	uint64_t examples;	/* lines emitted */
+	uint64_t skipped_wide;	/* change + cursor wider than max_excerpt */
+	uint64_t skipped_time;	/* groups outside [since, until) */
+	uint64_t skipped_nochange; /* groups that left the text as it was */
+	uint64_t unknown;	/* edits on a state not known (gap, no base) */
+	uint64_t mismatched;	/* edits that did not fit the state */
+	uint64_t notebook;	/* notebook records (not in this dataset) */
+};
+
+/* One example: doc is its document id (for the split), line its JSON
+ * without the newline. Returns 0, or an error that stops the export. */
+typedef int edits_emit_fn(void *ctx, const char *doc, const char *line,
+			  size_t n);
+
+struct edits;
+/* r may be NULL (no redaction); it must outlive x. author_key is 32
+ * bytes: meta.author is BLAKE2b-128 of the actor keyed with it. */
+struct edits *edits_new(const struct edits_opts *o, struct redactor *r,
+			const uint8_t author_key[32], edits_emit_fn *emit,
+			void *ctx);
+int edits_feed(struct edits *x, const struct edit_rec *e);
+int edits_finish(struct edits *x);
+const struct edits_stats *edits_get_stats(const struct edits *x);
+void edits_free(struct edits *x);
+
+/* ---- Pieces, exposed for the unit tests ---------------------------- */
+
+/* The JSON string for s[0..n) with quotes, appended to out. Escapes ",
+ * \, the C0 controls and DEL; all else is written as UTF-8. */
+void ds_json_str(struct buf *out, const char *s, size_t n);
+
+/* The byte range of an example's excerpt in text[0..n): the lines of
+ * [lo, hi) widened by `lines` whole lines on each side. *start is at a
+ * line start; *end after a newline or at n. */
+void ds_widen_lines(const char *text, size_t n, size_t lo, size_t hi,
+		    unsigned lines, size_t *start, size_t *end);
+
+/* The bytes where a and b differ: a[*lo..*ahi) became b[*lo..*bhi), the
+ * rest is common; cuts fall on UTF-8 character boundaries. Returns 0 if
+ * a and b are equal. */
+int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
+		   size_t *lo, size_t *ahi, size_t *bhi);
+
+/* Which split a key (a document id) goes to: 0 train, 1 validation, 2
+ * test, by BLAKE2b-64 of the key modulo 100 against the percentages
+ * pct[0], pct[0] + pct[1] (they add up to 100). */
+int ds_split_of(const char *key, const unsigned pct[3]);
+extern const char *const ds_split_names[3];
+
+#endif

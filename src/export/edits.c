@@ -1,0 +1,839 @@
+/*
+ * The next-edit dataset: one example per cut point in a document's
+ * history (doc/exports.md, "edits").
+ *
+ * The vault comes in time order, so documents interleave; each keeps its
+ * current text flat in memory (edits are local, so a cached code point /
+ * byte pair makes each edit cost its neighbourhood plus one memmove). An
+ * edit group opens with a copy of the text; when it closes (the next edit
+ * comes gap_ns later, or a snapshot, delete or the end), the text before
+ * and after are compared: the bytes that differ, widened to whole lines
+ * around the change and the cursor, are the editable region, and a few
+ * lines more are the excerpt. Everything outside [lo, hi) is common to
+ * both states, so the excerpt after the group is the same window shifted
+ * by the change in length.
+ *
+ * Redaction works on the two excerpts (not on whole states: that would
+ * cost a scan of the whole document per example), with the document's
+ * own placeholder map, and next_ops is the diff of the two redacted
+ * excerpts. So applying next_ops to the input (markers and fence
+ * removed) gives the output (the same), redacted or not; unredacted, the
+ * excerpt is state[excerpt_range] exactly.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "dataset.h"
+#include "error.h"
+#include "redact.h"
+#include "text.h"
+#include "xalloc.h"
+#include "banned.h"
+
+static const char M_START[] = "<|editable_region_start|>";
+static const char M_CURSOR[] = "<|user_cursor_is_here|>";
+static const char M_END[] = "<|editable_region_end|>";
+
+const char *const ds_split_names[3] = { "train", "validation", "test" };
+
+void edits_opts_init(struct edits_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->gap_ns = 1000000000LL;
+	o->context_lines = 8;
+	o->editable_lines = 2;
+	o->max_excerpt = 16384;
+	o->max_events = EDITS_MAX_EVENTS;
+	o->since = INT64_MIN;
+	o->until = INT64_MAX;
+	o->version = "";
+}
+
+/* ---- JSON and small helpers ------------------------------------------ */
+
+/* Bytes that need an escape in a JSON string. */
+static int needs_esc(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+}
+
+/* The escaped body of s[0..n), no quotes: room for the worst case (6
+ * bytes a byte) first, then written in place, runs copied whole. */
+static void json_body(struct buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *o;
+	size_t i = 0;
+
+	buf_grow(out, n * 6 + 2);
+	o = out->data + out->len;
+	while (i < n) {
+		size_t run = i;
+		unsigned char c;
+
+		while (run < n && !needs_esc((unsigned char)s[run]))
+			run++;
+		memcpy(o, s + i, run - i);
+		o += run - i;
+		if ((i = run) == n)
+			break;
+		c = (unsigned char)s[i++];
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
+		}
+	}
+	buf_setlen(out, (size_t)(o - out->data));
+}
+
+void ds_json_str(struct buf *out, const char *s, size_t n)
+{
+	buf_addch(out, '"');
+	json_body(out, s, n);
+	buf_addch(out, '"');
+}
+
+static uint64_t cps_of(const char *s, size_t n)
+{
+	uint64_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+void ds_widen_lines(const char *text, size_t n, size_t lo, size_t hi,
+		    unsigned lines, size_t *start, size_t *end)
+{
+	size_t s = lo, e = hi;
+
+	/* Back to the start of lo's line, then `lines` lines more. */
+	while (s > 0 && text[s - 1] != '\n')
+		s--;
+	for (unsigned k = 0; k < lines && s > 0; k++) {
+		s--;
+		while (s > 0 && text[s - 1] != '\n')
+			s--;
+	}
+	/* On to the end of hi's line: a change that ends right after a
+	 * newline ends there; an empty one (an insertion) takes its line. */
+	if (e == lo || e == 0 || text[e - 1] != '\n') {
+		while (e < n && text[e] != '\n')
+			e++;
+		if (e < n)
+			e++;
+	}
+	for (unsigned k = 0; k < lines && e < n; k++) {
+		while (e < n && text[e] != '\n')
+			e++;
+		if (e < n)
+			e++;
+	}
+	*start = s;
+	*end = e;
+}
+
+int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
+		   size_t *lo, size_t *ahi, size_t *bhi)
+{
+	size_t p = 0, s = 0, min = alen < blen ? alen : blen;
+
+	while (p < min && a[p] == b[p])
+		p++;
+	if (p == alen && p == blen)
+		return 0;
+	while (p > 0 && ((unsigned char)a[p] & 0xc0) == 0x80)
+		p--;
+	while (s < min - p && a[alen - 1 - s] == b[blen - 1 - s])
+		s++;
+	/* The common tail must start on a character in both texts (it is
+	 * the same bytes, so checking one is enough). */
+	while (s > 0 && ((unsigned char)a[alen - s] & 0xc0) == 0x80)
+		s--;
+	*lo = p;
+	*ahi = alen - s;
+	*bhi = blen - s;
+	return 1;
+}
+
+int ds_split_of(const char *key, const unsigned pct[3])
+{
+	uint8_t h[8];
+	uint64_t v = 0;
+	unsigned b;
+
+	crypto_generichash(h, sizeof(h), (const uint8_t *)key, strlen(key),
+			   NULL, 0);
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | h[i];
+	b = (unsigned)(v % 100);
+	if (b < pct[0])
+		return 0;
+	if (b < pct[0] + pct[1])
+		return 1;
+	return 2;
+}
+
+/* ---- Documents ---------------------------------------------------------- */
+
+struct edoc {
+	char *id;
+	char *path;		/* as recorded */
+	struct buf rpath;	/* redacted (or the same) */
+	char *actor;
+	char *source;		/* the stream's source: "fs", ... */
+	struct redact_doc *rd;
+	struct buf text;
+	int known;		/* text is the document's state */
+	int started;		/* an event was seen */
+	uint64_t last_seq;
+	size_t hint_b;		/* a code point / byte pair in text */
+	uint64_t hint_cp;
+	int has_cursor;		/* after the last edit: */
+	size_t cursor_b;
+	uint64_t cursor_cp;
+
+	int in_group;
+	struct buf before;
+	uint64_t cut_seq, first_seq, end_seq;
+	int64_t t_first, t_last;
+	int g_has_cursor;
+	size_t g_cursor_b;
+
+	char *ev[EDITS_MAX_EVENTS];	/* diff blocks, a ring */
+	size_t nev, evhead;
+};
+
+struct edits {
+	struct edits_opts o;
+	struct redactor *r;
+	uint8_t key[32];
+	edits_emit_fn *emit;
+	void *ctx;
+	struct edits_stats st;
+
+	struct edoc **tab;	/* open addressing on the id */
+	size_t tabsize, ndocs;
+
+	/* Scratch, reused. */
+	struct buf line, ra, rb, blk, tmp;
+	struct text_edits ops;
+	struct mark { size_t off; size_t len; size_t rlen; } *marks;
+	size_t nmarks, amarks;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct edoc *doc_get(struct edits *x, const char *id)
+{
+	size_t i;
+
+	if ((x->ndocs + 1) * 2 > x->tabsize) {
+		struct edoc **old = x->tab;
+		size_t oldn = x->tabsize;
+
+		x->tabsize = oldn ? oldn * 2 : 64;
+		x->tab = xcalloc(x->tabsize, sizeof(*x->tab));
+		for (size_t k = 0; k < oldn; k++) {
+			if (!old[k])
+				continue;
+			i = hash_str(old[k]->id) & (x->tabsize - 1);
+			while (x->tab[i])
+				i = (i + 1) & (x->tabsize - 1);
+			x->tab[i] = old[k];
+		}
+		free(old);
+	}
+	i = hash_str(id) & (x->tabsize - 1);
+	while (x->tab[i]) {
+		if (!strcmp(x->tab[i]->id, id))
+			return x->tab[i];
+		i = (i + 1) & (x->tabsize - 1);
+	}
+	x->tab[i] = xcalloc(1, sizeof(struct edoc));
+	x->tab[i]->id = xstrdup(id);
+	buf_init(&x->tab[i]->text, 0);
+	buf_init(&x->tab[i]->before, 0);
+	buf_init(&x->tab[i]->rpath, 0);
+	x->tab[i]->rd = x->r ? redact_doc_new() : NULL;
+	x->ndocs++;
+	x->st.docs++;
+	return x->tab[i];
+}
+
+static void doc_free(struct edoc *d)
+{
+	free(d->id);
+	free(d->path);
+	free(d->actor);
+	free(d->source);
+	buf_release(&d->rpath);
+	buf_release(&d->text);
+	buf_release(&d->before);
+	redact_doc_free(d->rd);
+	for (size_t i = 0; i < EDITS_MAX_EVENTS; i++)
+		free(d->ev[i]);
+	free(d);
+}
+
+static void set_str(char **dst, const char *s)
+{
+	if (!s || (*dst && !strcmp(*dst, s)))
+		return;
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+/* Redacts s[0..n) with d's placeholders into out (replacing it); with
+ * marks, also records where each replacement went. */
+static void redact_into(struct edits *x, struct edoc *d, const char *s,
+			size_t n, struct buf *out);
+
+static void set_path(struct edits *x, struct edoc *d, const char *path)
+{
+	if (!path || (d->path && !strcmp(d->path, path)))
+		return;
+	set_str(&d->path, path);
+	redact_into(x, d, path, strlen(path), &d->rpath);
+}
+
+/* The byte offset of code point cp in d->text, from the cached pair. */
+static size_t doc_off(struct edoc *d, uint64_t cp)
+{
+	const unsigned char *s = (const unsigned char *)d->text.data;
+	size_t b = d->hint_b, n = d->text.len;
+	uint64_t c = d->hint_cp;
+
+	if (cp < c / 2) {
+		b = 0;
+		c = 0;
+	}
+	while (c > cp) {	/* back */
+		b--;
+		while (b > 0 && (s[b] & 0xc0) == 0x80)
+			b--;
+		c--;
+	}
+	while (c < cp && b < n) {
+		b++;
+		while (b < n && (s[b] & 0xc0) == 0x80)
+			b++;
+		c++;
+	}
+	if (c != cp)
+		return SIZE_MAX;
+	d->hint_b = b;
+	d->hint_cp = c;
+	return b;
+}
+
+/* Applies one edit to d->text as text_apply() would; -1 if it does not
+ * fit (the text is left as it was). */
+static int doc_apply(struct edoc *d, const struct edit_rec *e)
+{
+	size_t b = doc_off(d, e->pos), end = b;
+	uint64_t k;
+	const unsigned char *s;
+
+ 	if (b == SIZE_MAX)
+		return -1;
+	if (!d->text.alloc)
+		buf_grow(&d->text, 16);	/* never write the shared empty one */
+	s = (const unsigned char *)d->text.data;
+	if (e->del) {
+		if (e->del_len > d->text.len - b ||
+		    memcmp(d->text.data + b, e->del, e->del_len) ||
+		    cps_of(e->del, e->del_len) != e->len)
+			return -1;
+		end = b + e->del_len;
+	} else {
+		for (k = 0; k < e->len; k++) {
+			if (end >= d->text.len)
+				return -1;
+			end++;
+			while (end < d->text.len && (s[end] & 0xc0) == 0x80)
+				end++;
+		}
+	}
+	if (e->ins_len > end - b)
+		buf_grow(&d->text, e->ins_len - (end - b));
+	memmove(d->text.data + b + e->ins_len, d->text.data + end,
+		d->text.len - end);
+	memcpy(d->text.data + b, e->ins, e->ins_len);
+	buf_setlen(&d->text, d->text.len - (end - b) + e->ins_len);
+	d->has_cursor = 1;
+	d->cursor_b = b + e->ins_len;
+	d->cursor_cp = e->pos + cps_of(e->ins, e->ins_len);
+	d->hint_b = b;
+	d->hint_cp = e->pos;
+	return 0;
+}
+
+/* ---- Redaction with positions -------------------------------------------- */
+
+static void on_match(void *ctx, const struct redact_match *m)
+{
+	struct edits *x = ctx;
+	struct mark *k;
+
+	XGROW(x->marks, x->nmarks + 1, x->amarks);
+	k = &x->marks[x->nmarks++];
+	k->off = (size_t)m->offset;
+	k->len = m->len;
+	k->rlen = strlen(m->placeholder);
+}
+
+static void redact_into(struct edits *x, struct edoc *d, const char *s,
+			size_t n, struct buf *out)
+{
+	uint64_t base;
+
+	buf_reset(out);
+	x->nmarks = 0;
+	if (!x->r) {
+		buf_add(out, s, n);
+		return;
+	}
+	redact_swap_doc(x->r, d->rd);
+	base = redact_doc_offset(x->r);
+	redact_text(x->r, s, n, out);
+	redact_swap_doc(x->r, d->rd);
+	for (size_t i = 0; i < x->nmarks; i++)
+		x->marks[i].off -= base;
+}
+
+/* Where byte p of the text last given to redact_into() is in its output;
+ * a position inside a replaced value goes to the placeholder's end. */
+static size_t map_pos(const struct edits *x, size_t p)
+{
+	int64_t shift = 0;
+
+	for (size_t i = 0; i < x->nmarks; i++) {
+		const struct mark *k = &x->marks[i];
+		if (k->off >= p)
+			break;
+		if (p < k->off + k->len)
+			return k->off + shift + k->rlen;
+		shift += (int64_t)k->rlen - (int64_t)k->len;
+	}
+	return (size_t)((int64_t)p + shift);
+}
+
+/* ---- Examples ---------------------------------------------------------- */
+
+static void add_u64(struct buf *b, uint64_t v)
+{
+	buf_addf(b, "%llu", (unsigned long long)v);
+}
+
+static uint64_t cp_at(const char *s, size_t b)
+{
+	return cps_of(s, b);
+}
+
+/* "User edited "PATH":" and a unified diff of before[ls..le) against
+ * after[ls..le2), the lines the group changed. */
+static void diff_block(struct edits *x, struct edoc *d, const char *a,
+		       size_t alen, const char *b, size_t lo, size_t ahi,
+		       size_t bhi)
+{
+	size_t ls, le, le2, line = 1, na = 0, nb = 0;
+	struct buf *o = &x->tmp;
+
+	ds_widen_lines(a, alen, lo, ahi, 0, &ls, &le);
+	le2 = le + bhi - ahi;
+	for (size_t i = 0; i < ls; i++)
+		line += a[i] == '\n';
+	for (size_t i = ls; i < le; i++)
+		na += a[i] == '\n';
+	if (le > ls && a[le - 1] != '\n')
+		na++;
+	for (size_t i = ls; i < le2; i++)
+		nb += b[i] == '\n';
+	if (le2 > ls && b[le2 - 1] != '\n')
+		nb++;
+	if (le - ls + le2 - ls > EDITS_MAX_BLOCK)
+		return;
+	buf_reset(o);
+	buf_addf(o, "User edited \"%s\":\n```diff\n@@ -%zu,%zu +%zu,%zu @@\n",
+		 d->rpath.data ? d->rpath.data : "", na ? line : line - 1, na,
+		 nb ? line : line - 1, nb);
+	for (int side = 0; side < 2; side++) {
+		const char *t = side ? b : a;
+		size_t i = ls, end = side ? le2 : le;
+		while (i < end) {
+			const char *nl = memchr(t + i, '\n', end - i);
+			size_t j = nl ? (size_t)(nl - t) + 1 : end;
+			buf_addch(o, side ? '+' : '-');
+			buf_add(o, t + i, j - i);
+			if (t[j - 1] != '\n')
+				buf_addch(o, '\n');
+			i = j;
+		}
+	}
+	buf_addstr(o, "```\n");
+	redact_into(x, d, o->data, o->len, &x->blk);
+	/* Kept escaped for JSON: each example that shows it copies it. */
+	buf_reset(o);
+	json_body(o, x->blk.data, x->blk.len);
+	free(d->ev[d->evhead]);
+	d->ev[d->evhead] = xmemdup(o->data, o->len + 1);
+	d->evhead = (d->evhead + 1) % EDITS_MAX_EVENTS;
+	if (d->nev < EDITS_MAX_EVENTS)
+		d->nev++;
+}
+
+/* The excerpt with its markers, as the text of a JSON string. */
+static void excerpt_json(struct edits *x, struct edoc *d, const struct buf *r,
+			 size_t es, size_t cur, size_t ee, int with_cursor)
+{
+	struct buf *o = &x->tmp;
+
+	buf_reset(o);
+	buf_addstr(o, "```");
+	buf_add(o, d->rpath.data, d->rpath.len);
+	buf_addch(o, '\n');
+	buf_add(o, r->data, es);
+	buf_addstr(o, M_START);
+	if (with_cursor) {
+		buf_add(o, r->data + es, cur - es);
+		buf_addstr(o, M_CURSOR);
+		buf_add(o, r->data + cur, ee - cur);
+	} else {
+		buf_add(o, r->data + es, ee - es);
+	}
+	buf_addstr(o, M_END);
+	buf_add(o, r->data + ee, r->len - ee);
+	buf_addstr(o, "\n```");
+	ds_json_str(&x->line, o->data, o->len);
+}
+
+static int emit_example(struct edits *x, struct edoc *d, size_t lo,
+			size_t ahi, size_t bhi)
+{
+	const char *a = d->before.data, *b = d->text.data;
+	size_t alen = d->before.len, cur, slo, shi, es, ee, cs, ce;
+	size_t r_es, r_cur, r_ee, r_es2, r_ee2;
+	int64_t delta = (int64_t)bhi - (int64_t)ahi;
+	uint64_t cs_cp, es_cp, ee_cp, ce_cp, cur_cp;
+	uint8_t h[16];
+	char hex[33];
+	struct buf *l = &x->line;
+	int r;
+
+	cur = d->g_has_cursor ? d->g_cursor_b : lo;
+	slo = cur < lo ? cur : lo;
+	shi = cur > ahi ? cur : ahi;
+	ds_widen_lines(a, alen, slo, shi, x->o.editable_lines, &es, &ee);
+	ds_widen_lines(a, alen, es, ee, x->o.context_lines, &cs, &ce);
+	if (ce - cs > x->o.max_excerpt ||
+	    (size_t)((int64_t)(ce - cs) + delta) > x->o.max_excerpt) {
+		x->st.skipped_wide++;
+		return 0;
+	}
+
+	/* Code points, on the raw state at the cut. */
+	cs_cp = cp_at(a, cs);
+	es_cp = cs_cp + cps_of(a + cs, es - cs);
+	cur_cp = es_cp + cps_of(a + es, cur - es);
+	ee_cp = cur_cp + cps_of(a + cur, ee - cur);
+	ce_cp = ee_cp + cps_of(a + ee, ce - ee);
+
+	/* The two excerpts, redacted, and where the markers go in them. */
+	redact_into(x, d, a + cs, ce - cs, &x->ra);
+	r_es = map_pos(x, es - cs);
+	r_cur = map_pos(x, cur - cs);
+	r_ee = map_pos(x, ee - cs);
+	redact_into(x, d, b + cs, (size_t)((int64_t)ce + delta) - cs, &x->rb);
+	r_es2 = map_pos(x, es - cs);
+	r_ee2 = map_pos(x, (size_t)((int64_t)ee + delta) - cs);
+	if (text_diff(x->ra.data, x->ra.len, x->rb.data, x->rb.len, NULL,
+		      &x->ops) < 0)
+		return LT_EINVAL;
+
+	buf_reset(l);
+	buf_addstr(l, "{\"events\":\"");
+	{
+		size_t n = d->nev < x->o.max_events ? d->nev : x->o.max_events;
+
+		for (size_t i = 0; i < n; i++) {
+			size_t k = (d->evhead + EDITS_MAX_EVENTS - n + i) %
+				   EDITS_MAX_EVENTS;
+			if (i)
+				buf_addstr(l, "\\n");
+			buf_addstr(l, d->ev[k]);
+		}
+	}
+	buf_addch(l, '"');
+	buf_addstr(l, ",\"input\":");
+	excerpt_json(x, d, &x->ra, r_es, r_cur, r_ee, 1);
+	buf_addstr(l, ",\"output\":");
+	excerpt_json(x, d, &x->rb, r_es2, 0, r_ee2, 0);
+	buf_addstr(l, ",\"doc\":");
+	ds_json_str(l, d->id, strlen(d->id));
+	buf_addstr(l, ",\"part\":");
+	ds_json_str(l, d->rpath.data ? d->rpath.data : "", d->rpath.len);
+	buf_addstr(l, ",\"cut_seq\":");
+	add_u64(l, d->cut_seq);
+	buf_addstr(l, ",\"next_seq\":[");
+	add_u64(l, d->first_seq);
+	buf_addch(l, ',');
+	add_u64(l, d->end_seq);
+	buf_addstr(l, "],\"cursor\":");
+	add_u64(l, cur_cp);
+	buf_addstr(l, ",\"editable_range\":[");
+	add_u64(l, es_cp);
+	buf_addch(l, ',');
+	add_u64(l, ee_cp);
+	buf_addstr(l, "],\"excerpt_range\":[");
+	add_u64(l, cs_cp);
+	buf_addch(l, ',');
+	add_u64(l, ce_cp);
+	buf_addstr(l, "],\"next_ops\":[");
+	for (size_t i = 0; i < x->ops.n; i++) {
+		const struct text_edit *e = &x->ops.v[i];
+		if (i)
+			buf_addch(l, ',');
+		buf_addstr(l, "{\"op\":\"");
+		buf_addstr(l, text_op_name(e->op));
+		buf_addstr(l, "\",\"pos\":");
+		add_u64(l, e->pos);
+		buf_addstr(l, ",\"len\":");
+		add_u64(l, e->len);
+		buf_addstr(l, ",\"ins\":");
+		ds_json_str(l, e->ins, e->ins_len);
+		buf_addstr(l, ",\"del\":");
+		ds_json_str(l, e->del, e->del_len);
+		buf_addch(l, '}');
+	}
+	buf_addstr(l, "],\"comments\":[],\"meta\":{\"source\":");
+	ds_json_str(l, d->source ? d->source : "", d->source ? strlen(d->source) : 0);
+	buf_addstr(l, ",\"author\":");
+	crypto_generichash(h, sizeof(h), (const uint8_t *)(d->actor ? d->actor : ""),
+			   d->actor ? strlen(d->actor) : 0, x->key, sizeof(x->key));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	buf_addch(l, '"');
+	buf_addstr(l, hex);
+	buf_addstr(l, "\",\"labtape\":");
+	ds_json_str(l, x->o.version, strlen(x->o.version));
+	buf_addstr(l, "}}");
+	if ((r = x->emit(x->ctx, d->id, l->data, l->len)) < 0)
+		return r;
+	x->st.examples++;
+	return 0;
+}
+
+/* Closes d's open group: an example (if it is one) and a diff block. */
+static int close_group(struct edits *x, struct edoc *d)
+{
+	size_t lo, ahi, bhi;
+	int r = 0;
+
+	if (!d->in_group)
+		return 0;
+	d->in_group = 0;
+	x->st.groups++;
+	if (!ds_change_span(d->before.data, d->before.len, d->text.data,
+			    d->text.len, &lo, &ahi, &bhi)) {
+		x->st.skipped_nochange++;
+		return 0;
+	}
+	if (d->t_first < x->o.since || d->t_first >= x->o.until)
+		x->st.skipped_time++;
+	else if ((r = emit_example(x, d, lo, ahi, bhi)) < 0)
+		return r;
+	diff_block(x, d, d->before.data, d->before.len, d->text.data, lo, ahi,
+		   bhi);
+	return 0;
+}
+
+struct edits *edits_new(const struct edits_opts *o, struct redactor *r,
+			const uint8_t author_key[32], edits_emit_fn *emit,
+			void *ctx)
+{
+	struct edits *x = xcalloc(1, sizeof(*x));
+
+	x->o = *o;
+	if (x->o.max_events > EDITS_MAX_EVENTS)
+		x->o.max_events = EDITS_MAX_EVENTS;
+	x->r = r;
+	memcpy(x->key, author_key, 32);
+	x->emit = emit;
+	x->ctx = ctx;
+	buf_init(&x->line, 1 << 14);
+	buf_init(&x->ra, 0);
+	buf_init(&x->rb, 0);
+	buf_init(&x->blk, 0);
+	buf_init(&x->tmp, 0);
+	text_edits_init(&x->ops);
+	if (r)
+		redactor_set_explain(r, on_match, x);
+	return x;
+}
+
+int edits_feed(struct edits *x, const struct edit_rec *e)
+{
+	struct edoc *d;
+	const char *op = e->op ? e->op : "";
+	int plain, edit, r;
+
+	x->st.ops++;
+	if (!e->doc || !e->has_seq)
+		return 0;
+	d = doc_get(x, e->doc);
+	plain = !e->part || !e->path || !strcmp(e->part, e->path);
+	if (!plain || e->detail_index) {
+		x->st.notebook++;
+		return 0;
+	}
+	if (d->started && e->seq <= d->last_seq)
+		return 0;	/* a repeated seq: dropped, as history does */
+	if (!d->source && e->stream) {
+		size_t n = strcspn(e->stream, ":");
+		d->source = xstrndup(e->stream, n);
+	}
+	set_path(x, d, e->path ? e->path : e->part);
+	set_str(&d->actor, e->actor);
+	edit = !strcmp(op, "insert") || !strcmp(op, "delete") ||
+	       !strcmp(op, "replace");
+	if (edit && d->in_group && e->t - d->t_last >= x->o.gap_ns &&
+	    (r = close_group(x, d)) < 0)
+		return r;
+	/* A gap in seq: what came in between is lost. */
+	if (d->started && e->seq != d->last_seq + 1 && d->known && edit) {
+		if ((r = close_group(x, d)) < 0)
+			return r;
+		d->known = 0;
+	}
+	if (!d->started && edit && e->seq == 0)
+		d->known = 1;	/* a document that starts empty */
+	d->started = 1;
+	d->last_seq = e->seq;
+
+	if (edit) {
+		if (!d->known) {
+			x->st.unknown++;
+			return 0;
+		}
+		if (!d->in_group) {
+			d->in_group = 1;
+			buf_reset(&d->before);
+			buf_add(&d->before, d->text.data, d->text.len);
+			d->cut_seq = e->seq - 1;
+			d->first_seq = e->seq;
+			d->t_first = e->t;
+			d->g_has_cursor = d->has_cursor;
+			d->g_cursor_b = d->cursor_b;
+		}
+		if (doc_apply(d, e)) {
+			x->st.mismatched++;
+			d->in_group = 0;
+			d->known = 0;
+			return 0;
+		}
+		d->t_last = e->t;
+		d->end_seq = e->seq;
+		return 0;
+	}
+	if (!strcmp(op, "snapshot")) {
+		const char *t = e->text ? e->text : "";
+		if (d->known && d->text.len == e->text_len &&
+		    !memcmp(d->text.data, t, e->text_len))
+			return 0;	/* a checkpoint of the same text */
+		if ((r = close_group(x, d)) < 0)
+			return r;
+		buf_reset(&d->text);
+		buf_add(&d->text, t, e->text_len);
+		d->known = 1;
+		d->has_cursor = 0;
+		d->hint_b = 0;
+		d->hint_cp = 0;
+		return 0;
+	}
+	if (!strcmp(op, "structural")) {
+		if (e->action && !strcmp(e->action, "rename") && e->to) {
+			set_path(x, d, e->to);
+		} else if (e->action && !strcmp(e->action, "delete")) {
+			if ((r = close_group(x, d)) < 0)
+				return r;
+			d->known = 0;
+			buf_release(&d->text);
+			buf_init(&d->text, 0);
+		}
+	}
+	return 0;
+}
+
+static int cmp_doc(const void *a, const void *b)
+{
+	return strcmp((*(struct edoc *const *)a)->id,
+		      (*(struct edoc *const *)b)->id);
+}
+
+int edits_finish(struct edits *x)
+{
+	int r;
+
+	/* In document id order, so that the last lines are deterministic
+	 * whatever the hash table's layout. */
+	struct edoc **v = xmalloc((x->ndocs + 1) * sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < x->tabsize; i++)
+		if (x->tab[i])
+			v[n++] = x->tab[i];
+	qsort(v, n, sizeof(*v), cmp_doc);
+	for (size_t i = 0; i < n; i++) {
+		if ((r = close_group(x, v[i])) < 0) {
+			free(v);
+			return r;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+const struct edits_stats *edits_get_stats(const struct edits *x)
+{
+	return &x->st;
+}
+
+void edits_free(struct edits *x)
+{
+	if (!x)
+		return;
+	if (x->r)
+		redactor_set_explain(x->r, NULL, NULL);
+	for (size_t i = 0; i < x->tabsize; i++)
+		if (x->tab[i])
+			doc_free(x->tab[i]);
+	free(x->tab);
+	buf_release(&x->line);
+	buf_release(&x->ra);
+	buf_release(&x->rb);
+	buf_release(&x->blk);
+	buf_release(&x->tmp);
+	text_edits_release(&x->ops);
+	free(x->marks);
+	free(x);
+}

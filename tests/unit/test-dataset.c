@@ -1,0 +1,133 @@
+/* The pieces of the edits dataset (src/export/edits.c): lines around a
+ * change, the changed span, JSON strings, and grouping by time. */
+#include <string.h>
+
+#include "dataset.h"
+#include "error.h"
+#include "test.h"
+
+TEST(widen)
+{
+	const char *t = "a\nbb\ncc\ndd\nee";
+	size_t s, e, n = strlen(t);
+
+	ds_widen_lines(t, n, 6, 6, 0, &s, &e);	/* inside "cc" */
+	ASSERT_EQ(s, 5);
+	ASSERT_EQ(e, 8);
+	ds_widen_lines(t, n, 6, 6, 1, &s, &e);
+	ASSERT_EQ(s, 2);
+	ASSERT_EQ(e, 11);
+	ds_widen_lines(t, n, 6, 6, 9, &s, &e);	/* clamped to the text */
+	ASSERT_EQ(s, 0);
+	ASSERT_EQ(e, n);
+	ds_widen_lines(t, n, 5, 8, 0, &s, &e);	/* a change ending at '\n' */
+	ASSERT_EQ(s, 5);
+	ASSERT_EQ(e, 8);
+}
+
+TEST(span)
+{
+	size_t lo, ahi, bhi;
+
+	ASSERT(!ds_change_span("abc", 3, "abc", 3, &lo, &ahi, &bhi));
+	ASSERT(ds_change_span("abXc", 4, "abc", 3, &lo, &ahi, &bhi));
+	ASSERT_EQ(lo, 2);
+	ASSERT_EQ(ahi, 3);
+	ASSERT_EQ(bhi, 2);
+	/* é (c3 a9) against è (c3 a8): the cut goes back to the character. */
+	ASSERT(ds_change_span("x\xc3\xa9y", 4, "x\xc3\xa8y", 4, &lo, &ahi, &bhi));
+	ASSERT_EQ(lo, 1);
+	ASSERT_EQ(ahi, 3);
+	ASSERT_EQ(bhi, 3);
+}
+
+TEST(json)
+{
+	struct buf b = BUF_INIT;
+
+	ds_json_str(&b, "a\"\\\n\x01\x7f\xc3\xa9", 8);
+	ASSERT_STREQ(b.data, "\"a\\\"\\\\\\n\\u0001\\u007f\xc3\xa9\"");
+	buf_release(&b);
+}
+
+struct got {
+	int n;
+	char last[4096];
+};
+
+static int emit(void *ctx, const char *doc, const char *line, size_t n)
+{
+	struct got *g = ctx;
+	(void)doc;
+	g->n++;
+	if (n < sizeof(g->last)) {
+		memcpy(g->last, line, n);
+		g->last[n] = 0;
+	}
+	return 0;
+}
+
+static void feed(struct edits *x, int64_t t, uint64_t seq, const char *op,
+		 uint64_t pos, const char *ins, const char *text)
+{
+	struct edit_rec e;
+
+	memset(&e, 0, sizeof(e));
+	e.t = t;
+	e.stream = "fs:/x";
+	e.doc = "file:1";
+	e.path = e.part = "a.txt";
+	e.op = op;
+	e.has_seq = 1;
+	e.seq = seq;
+	e.pos = pos;
+	e.ins = ins ? ins : "";
+	e.ins_len = strlen(e.ins);
+	e.del = "";
+	e.text = text;
+	e.text_len = text ? strlen(text) : 0;
+	ASSERT_OK(edits_feed(x, &e));
+}
+
+TEST(groups)
+{
+	struct edits_opts o;
+	struct got g;
+	uint8_t key[32] = { 0 };
+	struct edits *x;
+
+	memset(&g, 0, sizeof(g));
+	edits_opts_init(&o);
+	x = edits_new(&o, NULL, key, emit, &g);
+	feed(x, 0, 0, "snapshot", 0, NULL, "one\ntwo\n");
+	/* Two inserts 0.5 s apart: one group; a third 2 s later: another. */
+	feed(x, 1000000000LL, 1, "insert", 0, "A", NULL);
+	feed(x, 1500000000LL, 2, "insert", 1, "B", NULL);
+	ASSERT_EQ(g.n, 0);
+	feed(x, 3500000000LL, 3, "insert", 6, "C", NULL);
+	ASSERT_EQ(g.n, 1);
+	ASSERT(strstr(g.last, "\"cut_seq\":0,\"next_seq\":[1,2]"));
+	ASSERT(strstr(g.last, "\"next_ops\":[{\"op\":\"insert\",\"pos\":0,"
+			      "\"len\":0,\"ins\":\"AB\",\"del\":\"\"}]"));
+	ASSERT(strstr(g.last, "\"input\":\"```a.txt\\n<|editable_region_start|>"
+			      "<|user_cursor_is_here|>one\\ntwo\\n"
+			      "<|editable_region_end|>\\n```\""));
+	/* The snapshot that repeats the text changes nothing. */
+	feed(x, 3500000000LL, 4, "snapshot", 0, NULL, "ABone\nCtwo\n");
+	ASSERT_OK(edits_finish(x));
+	ASSERT_EQ(g.n, 2);
+	ASSERT(strstr(g.last, "\"cursor\":2,"));	/* after "AB" */
+	ASSERT(strstr(g.last, "User edited \\\"a.txt\\\""));
+	ASSERT_EQ(edits_get_stats(x)->groups, 2);
+	edits_free(x);
+}
+
+TEST_LIST = {
+	TEST_ENTRY(widen),
+	TEST_ENTRY(span),
+	TEST_ENTRY(json),
+	TEST_ENTRY(groups),
+	TEST_END,
+};
+
+TEST_MAIN()
