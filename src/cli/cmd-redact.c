@@ -31,7 +31,7 @@ static const char usage[] =
 	"  --config FILE      read [redact] rule, allow and names from FILE\n"
 	"                     (default: ~/.config/labtape/config, if it exists)\n"
 	"\n"
-	"The input is read in windows of about 1 MiB, so any size works.\n";
+	"The input is read in windows of about 4 MiB, so any size works.\n";
 
 enum {
 	OPT_RULE = 2000, OPT_ALLOW, OPT_NAMES, OPT_EXPLAIN, OPT_STATS,

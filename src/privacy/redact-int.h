@@ -6,8 +6,10 @@
  * them, and the validators (exposed for the unit tests).
  *
  * A pattern is a short, bounded anchor compiled into the one Hyperscan
- * database (with HS_FLAG_SOM_LEFTMOST, so a report says where the anchor
- * starts). Its detector looks at the whole token around the anchor,
+ * database. A report gives where the anchor ends; where it starts is the
+ * end less its length when that is fixed, and else Hyperscan tracks it
+ * (HS_FLAG_SOM_LEFTMOST, which costs: only the anchors of variable
+ * length ask for it). Its detector looks at the whole token around the anchor,
  * checks the boundaries and runs the validator; what passes becomes a
  * candidate. Every detector reads at most a bounded window around its
  * anchor, and records how far it looked (struct scan.ex_lo, ex_hi), so that
@@ -32,6 +34,7 @@ struct pattern {
 	const char *detector;	/* shown by --explain */
 	detect_fn *fn;
 	int slot;		/* detectors sharing a slot share 'examined' */
+	unsigned len;		/* the anchor's length if fixed, else 0 */
 };
 
 extern const struct pattern redact_patterns[];

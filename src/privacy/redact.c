@@ -360,7 +360,7 @@ static int compile_hs(struct redactor *r)
 		if (r->disabled & (1u << redact_patterns[i].type))
 			continue;
 		exprs[n] = redact_patterns[i].re;
-		flags[n] = HS_FLAG_SOM_LEFTMOST;
+		flags[n] = redact_patterns[i].len ? 0 : HS_FLAG_SOM_LEFTMOST;
 		ids[n++] = (unsigned)i;
 	}
 	for (size_t i = 0; i < r->nnames && !(r->disabled & (1u << REDACT_NAME)); i++) {
@@ -627,6 +627,8 @@ static int on_match(unsigned id, unsigned long long from,
 		return 0;
 	}
 	p = &redact_patterns[id];
+	if (p->len)
+		from = to - p->len;
 	if (from >= sc->ex_lo[p->slot] && to <= sc->ex_hi[p->slot])
 		return 0;
 	sc->cur_from = (size_t)from;

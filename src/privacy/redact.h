@@ -153,7 +153,7 @@ int redact_text(struct redactor *r, const char *in, size_t n,
  * (else a blank) outside any match, so that nothing is missed at a cut;
  * call again with the rest and more data. With flush everything is used.
  */
-#define REDACT_CHUNK (1u << 20)
+#define REDACT_CHUNK (4u << 20)
 #define REDACT_LOOKAHEAD (64u << 10)
 int redact_feed(struct redactor *r, const char *in, size_t n, int flush,
 		size_t *used, struct buf *out);
