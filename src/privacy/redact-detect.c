@@ -289,9 +289,12 @@ static void det_email(struct scan *sc, const struct pattern *p, size_t from,
 	const char *s = sc->s;
 	size_t a = from + 1, ls = a, d, e, label, tld = 0, dots = 0;
 
-	while (ls > 0 && a - ls <= 64 && is_local(before(sc, ls)))
+	/* UTF-8 letters belong to the local part too (RFC 6531, and an edit
+	 * that glued a word onto an address must not hide it). */
+	while (ls > 0 && a - ls <= 64 &&
+	       (is_local(before(sc, ls)) || before(sc, ls) >= 0x80))
 		ls--;
-	if (a - ls > 64 || before(sc, ls) >= 0x80)
+	if (a - ls > 64)
 		return;
 	while (ls < a && !is_alnum((unsigned char)s[ls]))
 		ls++;

@@ -16,6 +16,18 @@ WORDS = ["alpha", "beta", "gamma", "délta", "日本語", "x = 1;", "return",
 PII = ["write to alice.smith@example.com", "call +1 415-555-0132 now"]
 states = {}
 out = open("edits.jsonl", "w")
+# Edits never cut into personal data or touch its edges: a random edit
+# could otherwise make "+1 415-555-0132" into "415-5x55-0132", which is no
+# longer a phone number for anyone, and the check below would be wrong.
+SECRETS = ["alice.smith@example.com", "+1 415-555-0132"]
+def touches_pii(text, pos, ln):
+    for sec in SECRETS:
+        i = text.find(sec)
+        while i >= 0:
+            if pos <= i + len(sec) and pos + ln >= i:
+                return True
+            i = text.find(sec, i + 1)
+    return False
 clock = [0]
 def t(sec):
     return "2026-03-01T%02d:%02d:%02d.%09dZ" % (10 + sec // 3600, sec // 60 % 60, sec % 60, 0)
@@ -41,6 +53,8 @@ for d in range(10):
         for k in range(rnd.randint(1, 3)):
             n = len(text)
             pos = rnd.randint(0, n)
+            if touches_pii(text, pos, 12):
+                continue
             kind = rnd.choice(["insert", "delete", "replace"]) if n else "insert"
             if kind == "insert":
                 ins = rnd.choice(WORDS + ["\n", PII[0] + "\n"])
