@@ -15,7 +15,9 @@
  *     the vault within the recorder's flush interval): what is on disk now
  *     is compared with the shadow cache (files-shadow.c). So an editor's
  *     several writes are one save, and a temporary file that is renamed
- *     away before then leaves nothing.
+ *     away before then leaves nothing. A file modified (IN_MODIFY) and not
+ *     closed since waits for its close, up to those 250 ms: a writer that
+ *     stalls between truncating and writing is not read half-way.
  *  3. A rename pairs IN_MOVED_FROM with the IN_MOVED_TO of the same cookie.
  *     Onto a path that already is a document, it is a save of that
  *     document (an editor's write-then-rename); otherwise the document
@@ -200,6 +202,7 @@ struct dirty {
 	unsigned grace : 1;		/* found missing once already */
 	unsigned quiet : 1;		/* changed while paused */
 	unsigned fresh : 1;		/* its next record must be a snapshot */
+	unsigned writing : 1;		/* modified, not yet closed (note 2) */
 };
 
 struct move {
@@ -244,8 +247,8 @@ struct files {
 		__attribute__((aligned(__alignof__(struct inotify_event))));
 };
 
-static void dirty_mark(struct files *f, struct root *rt, const char *path,
-		       int grace);
+static struct dirty *dirty_mark(struct files *f, struct root *rt,
+				const char *path, int grace);
 static void scan_queue(struct files *f, struct folder *d, int is_new);
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -1213,8 +1216,8 @@ static void timer_arm(struct files *f, uint64_t due)
 }
 
 /* Marks path changed; grace: it was found missing, give it a while. */
-static void dirty_mark(struct files *f, struct root *rt, const char *path,
-		       int grace)
+static struct dirty *dirty_mark(struct files *f, struct root *rt,
+				const char *path, int grace)
 {
 	struct dirty *dt = dirty_find(f, rt, path);
 	uint64_t now = uv_now(f->s->loop);
@@ -1238,7 +1241,7 @@ static void dirty_mark(struct files *f, struct root *rt, const char *path,
 
 	if (f->paused) {
 		dt->quiet = 1;
-		return;		/* reconciled when recording resumes */
+		return dt;	/* reconciled when recording resumes */
 	}
 	if (dt->quiet) {
 		/* Changed while paused, and saved again since: record it,
@@ -1255,6 +1258,22 @@ static void dirty_mark(struct files *f, struct root *rt, const char *path,
 			dt->due = dt->first + MAX_DELAY_MS;
 	}
 	timer_arm(f, dt->due);
+	return dt;
+}
+
+/*
+ * A file modified and not yet closed is being written: it is read at its
+ * close (IN_CLOSE_WRITE), or at the latest MAX_DELAY_MS after its first
+ * event, so that a writer that stalls between truncating and writing does
+ * not get an empty version recorded (note 2).
+ */
+static void dirty_writing(struct files *f, struct dirty *dt, int writing)
+{
+	dt->writing = writing;
+	if (writing && !dt->grace && !f->paused) {
+		dt->due = dt->first + MAX_DELAY_MS;
+		timer_arm(f, dt->due);
+	}
 }
 
 static void move_resolve(struct files *f, struct move *mv);
@@ -1696,7 +1715,8 @@ static void handle_event(struct files *f, const struct inotify_event *ev)
 		}
 	} else if (ev->mask & (IN_CLOSE_WRITE | IN_MODIFY)) {
 		if (!ignored)
-			dirty_mark(f, d->root, path.data, 0);
+			dirty_writing(f, dirty_mark(f, d->root, path.data, 0),
+				      !(ev->mask & IN_CLOSE_WRITE));
 	} else if (ev->mask & IN_DELETE) {
 		struct folder *c;
 		if (is_dir && (c = folder_child(d, ev->name)))

@@ -170,6 +170,27 @@ check_eq "renamed.txt deleted while stopped" deleted \
 check_eq "offline.txt recorded" 1 \
 	"$(awk -F'\t' '$2 == "offline.txt" { print $3 }' out2/index)"
 
+# A writer that stalls between truncating and writing (a busy machine, a
+# slow network disk): the recorder waits for the close and never records
+# the empty file in between.
+start_recorder
+python3 -c '
+import time
+for i in range(5):
+    f = open("w/slow.txt", "w")
+    f.flush()
+    time.sleep(0.15)
+    f.write("slow save %d\n" % i)
+    f.close()
+    time.sleep(0.4)
+'
+sleep_ms 300
+stop_recorder
+expect_success lt history w/slow.txt --list >slow.list
+check_eq "five slow saves, five versions" 5 "$(wc -l <slow.list)"
+expect_no_grep '^ *[0-9]+  [0-9T:.Z-]+ +0 ' slow.list
+check_eq "the last is the last save" "slow save 4" "$(lt history w/slow.txt --version 5)"
+
 expect_success lt verify
 expect_no_grep 'failed' record.log
 # The recorder's own stderr: no sanitizer report (leaks show at exit).
