@@ -1012,12 +1012,43 @@ emitted:
 	buf_release(&ids);
 }
 
+static int read_events(struct files *f);
+static struct dirty *dirty_find(struct files *f, struct root *rt,
+				const char *path);
+static void timer_arm(struct files *f, uint64_t due);
+
+/*
+ * Whether rel, just read for a save whose first event was at first (ms),
+ * began to be written again meanwhile: its truncation may have come just
+ * before the read, which then saw an empty or half-written file. If so
+ * the save waits for that writer's close, up to MAX_DELAY_MS after first
+ * (later, what was read is recorded: a file written without pause is not
+ * starved).
+ */
+static int written_meanwhile(struct files *f, struct root *rt,
+			     const char *rel, uint64_t first)
+{
+	struct dirty *dt;
+
+	read_events(f);
+	dt = dirty_find(f, rt, rel);
+	if (!dt || !dt->writing || f->paused ||
+	    uv_now(f->s->loop) >= first + MAX_DELAY_MS)
+		return 0;
+	if (first < dt->first)
+		dt->first = first;
+	dt->due = dt->first + MAX_DELAY_MS;
+	timer_arm(f, dt->due);
+	return 1;
+}
+
 /*
  * Records what the regular file rel holds now, if it differs from what
- * was recorded. fresh: the next record must be a snapshot.
+ * was recorded. fresh: the next record must be a snapshot. first: when
+ * the save's first event came (ms), or 0 at a scan.
  */
 static void save_file(struct files *f, struct root *rt, const char *rel,
-		      enum mode mode, int fresh)
+		      enum mode mode, int fresh, uint64_t first)
 {
 	struct save sv;
 	struct files_meta *m = &sv.m;
@@ -1072,6 +1103,8 @@ static void save_file(struct files *f, struct root *rt, const char *rel,
 		warnf(f, "%s (skipped until its next save)", lt_errmsg());
 		goto out;
 	}
+	if (mode == MODE_SAVE && written_meanwhile(f, rt, rel, first))
+		goto out;
 	if (r == 0) {
 		size_t bad = text_utf8_check(f->cur.data, f->cur.len);
 		if (bad == f->cur.len && !memchr(f->cur.data, '\0', f->cur.len)) {
@@ -1149,7 +1182,7 @@ static void reconcile(struct files *f, struct dirty *dt)
 	} else {
 		if (shadowed && S_ISDIR(sst.st_mode))
 			record_gone(f, rt, rel, mode == MODE_RESUME);
-		save_file(f, rt, rel, mode, dt->fresh);
+		save_file(f, rt, rel, mode, dt->fresh, dt->first);
 	}
 out:
 	buf_release(&abs);
@@ -1278,7 +1311,6 @@ static void dirty_writing(struct files *f, struct dirty *dt, int writing)
 
 static void move_resolve(struct files *f, struct move *mv);
 
-static int read_events(struct files *f);
 
 static void on_timer(uv_timer_t *t)
 {
@@ -1560,7 +1592,7 @@ static void scan_folder(struct files *f, struct folder *d)
 		} else if (is_new || f->paused) {
 			dirty_mark(f, rt, sub.data, 0);
 		} else {
-			save_file(f, rt, sub.data, MODE_SCAN, 0);
+			save_file(f, rt, sub.data, MODE_SCAN, 0, 0);
 		}
 	}
 	if (seen.n)
