@@ -835,7 +835,8 @@ int timeline_mark(struct timeline *x, int64_t t, int is_note,
 		x->truncated = 1;
 	}
 	m->t = t;
-	m->text = xmemdup(text, cut + 1);
+	m->text = xmalloc(cut + 1);
+	memcpy(m->text, text, cut);
 	m->text[cut] = '\0';
 	m->len = cut;
 	m->session = session ? xstrdup(session) : NULL;
