@@ -4,6 +4,10 @@
  * It prints figures; it is not a test.
  *
  *	export [--ops N] [--docs N] [--labtape PATH] [--dir DIR] [--quick]
+ *	       [--keep]
+ *
+ * --keep leaves the vault (passphrase "bench") and the last output in
+ * DIR/labtape-bench-export.XXXXXX, for profiling the export alone.
  *
  * 1. A fresh vault (KDF "fast") under DIR ($TMPDIR or /tmp): N edit.op
  *    records (1,000,000) over D documents (1,000), written straight with
@@ -220,7 +224,7 @@ int main(int argc, char **argv)
 	char dir[4096], vault[4200], out[4200];
 	double secs[2];
 	long rss[2], ex[2];
-	int rc = 0;
+	int rc = 0, keep = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--ops") && i + 1 < argc)
@@ -231,12 +235,14 @@ int main(int argc, char **argv)
 			labtape = argv[++i];
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			tmp = argv[++i];
+		else if (!strcmp(argv[i], "--keep"))
+			keep = 1;
 		else if (!strcmp(argv[i], "--quick")) {
 			ops = 20000;
 			docs = 50;
 		} else {
 			fprintf(stderr, "usage: export [--ops N] [--docs N] "
-				"[--labtape PATH] [--dir DIR] [--quick]\n");
+				"[--labtape PATH] [--dir DIR] [--quick] [--keep]\n");
 			return 2;
 		}
 	}
@@ -268,7 +274,7 @@ int main(int argc, char **argv)
 		       ex[k] / secs[k], rss[k] / 1024.0);
 		fflush(stdout);
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", out);
-		if (system(cmd))
+		if (!keep && system(cmd))
 			rc = 1;
 	}
 	if (!rc) {
@@ -280,7 +286,9 @@ int main(int argc, char **argv)
 		       (rss[0] > rss[1] ? rss[0] : rss[1]) < 64 * 1024 ? "pass"
 								     : "FAIL");
 	}
-	{
+	if (keep) {
+		printf("kept: %s (vault, passphrase \"bench\")\n", vault);
+	} else {
 		char cmd[8400];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd))

@@ -296,52 +296,62 @@ static int edits_emit(void *ctx, const char *doc, const char *line, size_t n)
 	return write_line(x, ds_split_of(doc, x->pct), line, n);
 }
 
+/* The fields of an edit.op record d; pointers into d. */
+static void edit_rec_fill(struct edit_rec *er, const struct vault_record *rec,
+			  json_t *d)
+{
+	json_t *v, *detail;
+
+	memset(er, 0, sizeof(*er));
+	er->t = rec->t;
+	er->stream = rec->stream;
+	er->doc = json_string_value(json_object_get(d, "doc"));
+	er->part = json_string_value(json_object_get(d, "part"));
+	er->path = json_string_value(json_object_get(d, "path"));
+	er->op = json_string_value(json_object_get(d, "op"));
+	er->actor = json_string_value(json_object_get(d, "actor"));
+	if (json_is_integer(v = json_object_get(d, "seq")) &&
+	    json_integer_value(v) >= 0) {
+		er->has_seq = 1;
+		er->seq = (uint64_t)json_integer_value(v);
+	}
+	if (json_is_integer(v = json_object_get(d, "pos")) && json_integer_value(v) >= 0)
+		er->pos = (uint64_t)json_integer_value(v);
+	if (json_is_integer(v = json_object_get(d, "len")) && json_integer_value(v) >= 0)
+		er->len = (uint64_t)json_integer_value(v);
+	if ((v = json_object_get(d, "ins")) && json_is_string(v)) {
+		er->ins = json_string_value(v);
+		er->ins_len = json_string_length(v);
+	} else {
+		er->ins = "";
+	}
+	if ((v = json_object_get(d, "del")) && json_is_string(v)) {
+		er->del = json_string_value(v);
+		er->del_len = json_string_length(v);
+	} else if (!er->len) {
+		er->del = "";
+	}
+	if ((v = json_object_get(d, "text")) && json_is_string(v)) {
+		er->text = json_string_value(v);
+		er->text_len = json_string_length(v);
+	}
+	detail = json_object_get(d, "detail");
+	er->group = json_string_value(json_object_get(d, "group"));
+	er->action = json_string_value(json_object_get(detail, "action"));
+	er->to = json_string_value(json_object_get(detail, "to"));
+	er->detail_index = json_object_get(detail, "index") != NULL;
+}
+
 static int edits_rec(struct ds *x, const struct vault_record *rec, void *ctx)
 {
 	struct edits *e = ctx;
 	struct edit_rec er;
-	json_t *d, *v, *detail;
+	json_t *d;
 	int r;
 
 	if (!(d = decode(x, rec)))
 		return 0;
-	memset(&er, 0, sizeof(er));
-	er.t = rec->t;
-	er.stream = rec->stream;
-	er.doc = json_string_value(json_object_get(d, "doc"));
-	er.part = json_string_value(json_object_get(d, "part"));
-	er.path = json_string_value(json_object_get(d, "path"));
-	er.op = json_string_value(json_object_get(d, "op"));
-	er.actor = json_string_value(json_object_get(d, "actor"));
-	if (json_is_integer(v = json_object_get(d, "seq")) &&
-	    json_integer_value(v) >= 0) {
-		er.has_seq = 1;
-		er.seq = (uint64_t)json_integer_value(v);
-	}
-	if (json_is_integer(v = json_object_get(d, "pos")) && json_integer_value(v) >= 0)
-		er.pos = (uint64_t)json_integer_value(v);
-	if (json_is_integer(v = json_object_get(d, "len")) && json_integer_value(v) >= 0)
-		er.len = (uint64_t)json_integer_value(v);
-	if ((v = json_object_get(d, "ins")) && json_is_string(v)) {
-		er.ins = json_string_value(v);
-		er.ins_len = json_string_length(v);
-	} else {
-		er.ins = "";
-	}
-	if ((v = json_object_get(d, "del")) && json_is_string(v)) {
-		er.del = json_string_value(v);
-		er.del_len = json_string_length(v);
-	} else if (!er.len) {
-		er.del = "";
-	}
-	if ((v = json_object_get(d, "text")) && json_is_string(v)) {
-		er.text = json_string_value(v);
-		er.text_len = json_string_length(v);
-	}
-	detail = json_object_get(d, "detail");
-	er.action = json_string_value(json_object_get(detail, "action"));
-	er.to = json_string_value(json_object_get(detail, "to"));
-	er.detail_index = json_object_get(detail, "index") != NULL;
+	edit_rec_fill(&er, rec, d);
 	if (rec->t >= x->since && rec->t < x->until)
 		span(x, rec->t);
 	r = edits_feed(e, &er);
@@ -570,6 +580,166 @@ static int run_events(struct ds *x)
 	return r;
 }
 
+/* ---- timeline ---------------------------------------------------------- */
+
+static const char schema_timeline[] =
+	"Each line of `timeline.SPLIT.jsonl` is one window of time with something\n"
+	"recorded in it, in time order; keys in this order:\n"
+	"\n"
+	"| field | type | meaning |\n"
+	"| --- | --- | --- |\n"
+	"| `start` | string | the window's start, RFC 3339 UTC (a multiple of `--window` since the epoch) |\n"
+	"| `end` | string | its end (excluded) |\n"
+	"| `documents` | array of objects | per document edited, in order of its first record in the window: `doc` (string), `path` (string), `seq` ([integer, integer]: first and last seq seen), `saves` (integer: runs of records with the same `group`), `ops` (object of integers: `insert`, `delete`, `replace`, `snapshot`, `structural`, `other`), `chars_inserted`, `chars_deleted` (integers, code points), `diff` (string: the window's net change as one unified-diff hunk with 2 lines of context; from the state at the window's start, or at the document's first snapshot in the window; empty if neither is known), `diff_truncated` (boolean) |\n"
+	"| `terminal` | array of objects | per terminal session, in order of its first record in the window: `session` (string), `commands` (array of strings: the command the session ran, if it started in the window: `X` for `sh -c X`, else its words joined by spaces), `output` (string: what it printed, escape sequences and control characters but newline and tab removed, capped), `output_truncated` (boolean), `input_withheld` (integer: keystroke events in the window; their text is never exported), `started`, `ended` (booleans) |\n"
+	"| `markers` | array of objects | `time` (string), `text` (string), `session` (string or null) |\n"
+	"| `notes` | array of objects | `time` (string), `text` (string) |\n"
+	"| `windows` | array | focused windows (reserved; no source records them yet: always empty) |\n"
+	"| `keys` | array | keystrokes (reserved: always empty) |\n"
+	"| `screen` | array | screen chunks (reserved: always empty) |\n"
+	"| `transcripts` | array | transcript segments (reserved: always empty) |\n"
+	"| `truncated` | boolean | something in the window was cut to its cap (a diff, an output, a marker's or note's text, or entries past the caps) |\n";
+
+struct tl_ctx {
+	struct timeline *t;
+	struct buf tmp;
+};
+
+static int timeline_emit(void *ctx, int64_t start, const char *line, size_t n)
+{
+	struct ds *x = ctx;
+	char day[16];
+
+	/* Split by the window's UTC day: neighbouring windows share text
+	 * (the same document, the same session), so a day stays whole. */
+	lt_day_format(lt_day_of(start), day);
+	return write_line(x, ds_split_of(day, x->pct), line, n);
+}
+
+/* term.start's argv: X for ["sh", "-c", X] (what labtape shell and
+ * asciinema run), else the words joined by spaces. */
+static void join_argv(json_t *argv, struct buf *out)
+{
+	json_t *v;
+	size_t i;
+
+	buf_reset(out);
+	if (json_array_size(argv) == 3 &&
+	    json_is_string(v = json_array_get(argv, 2)) &&
+	    !strcmp(json_string_value(json_array_get(argv, 1)) ?
+		    json_string_value(json_array_get(argv, 1)) : "", "-c")) {
+		buf_add(out, json_string_value(v), json_string_length(v));
+		return;
+	}
+	json_array_foreach(argv, i, v) {
+		if (!json_is_string(v))
+			continue;
+		if (out->len)
+			buf_addch(out, ' ');
+		buf_add(out, json_string_value(v), json_string_length(v));
+	}
+}
+
+static int timeline_rec(struct ds *x, const struct vault_record *rec, void *ctx)
+{
+	struct tl_ctx *tc = ctx;
+	const char *k = rec->kind, *sess;
+	json_t *d;
+	int r = 0;
+
+	if (strcmp(k, "edit.op") && strncmp(k, "term.", 5) &&
+	    strcmp(k, "marker") && strcmp(k, "note"))
+		return 0;
+	if (!(d = decode(x, rec)))
+		return 0;
+	if (rec->t >= x->since && rec->t < x->until)
+		span(x, rec->t);
+	sess = json_string_value(json_object_get(d, "session"));
+	if (!sess && !strncmp(rec->stream, "term:", 5))
+		sess = rec->stream + 5;
+	if (!strcmp(k, "edit.op")) {
+		struct edit_rec er;
+		edit_rec_fill(&er, rec, d);
+		r = timeline_edit(tc->t, &er);
+	} else if (!strcmp(k, "marker") || !strcmp(k, "note")) {
+		json_t *t = json_object_get(d, "text");
+		r = timeline_mark(tc->t, rec->t, k[0] == 'n',
+				  json_string_value(t) ? json_string_value(t) : "",
+				  json_string_length(t), k[0] == 'n' ? NULL : sess);
+	} else if (!sess) {
+		r = 0;
+	} else if (!strcmp(k, "term.start")) {
+		json_t *argv = json_object_get(d, "command");
+		join_argv(argv, &tc->tmp);
+		r = timeline_term_start(tc->t, rec->t, sess,
+					json_is_array(argv) ? tc->tmp.data : NULL);
+	} else if (!strcmp(k, "term.end")) {
+		r = timeline_term_end(tc->t, rec->t, sess);
+	} else if (!strcmp(k, "term.out") || !strcmp(k, "term.in")) {
+		json_t *b = json_object_get(d, "data");
+		size_t n = json_string_length(b), got = 0;
+		uint8_t *bin = xmalloc(n / 4 * 3 + 3);
+		if (sodium_base642bin(bin, n / 4 * 3 + 3, json_string_value(b), n,
+				      NULL, &got, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) == 0)
+			r = timeline_term_io(tc->t, rec->t, sess, k[5] == 'i',
+					     bin, got);
+		free(bin);
+	}
+	json_decref(d);
+	return r;
+}
+
+static int run_timeline(struct ds *x, const struct timeline_opts *to)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct tl_ctx tc;
+	const struct timeline_stats *st;
+	char w[32];
+	int r;
+
+	if (open_splits(x))
+		return -1;
+	memset(&tc, 0, sizeof(tc));
+	buf_init(&tc.tmp, 0);
+	tc.t = timeline_new(to, x->r, timeline_emit, x);
+	/* The documents' states at `since` need the edits before it. */
+	q.stream = x->stream;
+	q.until = x->until;
+	r = each(x, &q, timeline_rec, &tc);
+	if (!r && !interrupted)
+		r = timeline_finish(tc.t) < 0 ? -1 : 0;
+	st = timeline_get_stats(tc.t);
+	buf_addstr(&x->schema, schema_timeline);
+	buf_addf(&x->notes,
+		 "- windows: %llu (%llu with something cut to its cap)\n"
+		 "- documents in windows: %llu, terminal sessions in windows: "
+		 "%llu, markers: %llu, notes: %llu\n"
+		 "- edit operations read: %llu (%llu on a state not known), "
+		 "terminal events read: %llu\n",
+		 (unsigned long long)st->windows,
+		 (unsigned long long)st->truncated,
+		 (unsigned long long)st->doc_entries,
+		 (unsigned long long)st->session_entries,
+		 (unsigned long long)st->markers,
+		 (unsigned long long)st->notes,
+		 (unsigned long long)st->edits,
+		 (unsigned long long)st->unknown,
+		 (unsigned long long)st->term);
+	if (to->window_ns % LT_NS_PER_SEC == 0)
+		snprintf(w, sizeof(w), "%llds",
+			 (long long)(to->window_ns / LT_NS_PER_SEC));
+	else
+		snprintf(w, sizeof(w), "%lldns", (long long)to->window_ns);
+	buf_addf(&x->opts, ", window %s, caps: diff %zu bytes, output %zu "
+		 "bytes, text %zu bytes, %u documents, %u sessions, %u markers "
+		 "and notes", w, to->max_diff, to->max_output, to->max_text,
+		 to->max_docs, to->max_sessions, to->max_items);
+	timeline_free(tc.t);
+	buf_release(&tc.tmp);
+	return r;
+}
+
 /* ---- The card ---------------------------------------------------------- */
 
 static int write_card(struct ds *x)
@@ -610,10 +780,18 @@ static int write_card(struct ds *x)
 		total += x->out[i].lines;
 	}
 	buf_addf(&c, "| total | %llu |\n", (unsigned long long)total);
-	buf_addf(&c, "\nSplits: by document, %u/%u/%u (train/validation/test): "
-		 "a key goes to the split of BLAKE2b-64(key) mod 100 (its 8 bytes "
-		 "read little-endian), so a document is never in two splits.\n",
-		 x->pct[0], x->pct[1], x->pct[2]);
+	if (!strcmp(x->kind, "timeline"))
+		buf_addf(&c, "\nSplits: by the UTC day of the window's start, "
+			 "%u/%u/%u (train/validation/test): a window goes to the "
+			 "split of BLAKE2b-64(\"YYYY-MM-DD\") mod 100 (its 8 bytes "
+			 "read little-endian), so a day's windows are never in two "
+			 "splits (a document edited on two days can be).\n",
+			 x->pct[0], x->pct[1], x->pct[2]);
+	else
+		buf_addf(&c, "\nSplits: by document, %u/%u/%u (train/validation/test): "
+			 "a key goes to the split of BLAKE2b-64(key) mod 100 (its 8 bytes "
+			 "read little-endian), so a document is never in two splits.\n",
+			 x->pct[0], x->pct[1], x->pct[2]);
 	if (x->shards)
 		buf_addf(&c, "\nShards: `shards/%s-SPLIT-NNNNNN.tar`, WebDataset "
 			 "layout, at most %u per split; member `KEY.json` is one "
@@ -633,7 +811,8 @@ static int write_card(struct ds *x)
 	} else {
 		buf_addstr(&c, "redact: true. Personal data and secrets were "
 			   "replaced by typed placeholders (`<EMAIL_1>`, ...), "
-			   "numbered per document (doc/redaction.md). "
+			   "numbered per document (per window for `timeline`; "
+			   "doc/redaction.md). "
 			   "Replacements made, by type (a value that appears "
 			   "in several examples counts each time):\n\n"
 			   "| type | replaced |\n| --- | --- |\n");
@@ -904,21 +1083,24 @@ static const char usage_dataset[] =
 	"usage: labtape export KIND -o DIR [--stream S] [--since T] [--until T]\n"
 	"                      [--no-redact] [--split A,B,C] [--shards N] [--force]\n"
 	"                      [--vault DIR] [--passphrase-file FILE]\n"
-	"KIND is edits, events or cast (cast also: --session ID, labtape export\n"
-	"cast --help). Options of edits:\n"
+	"KIND is edits, events, timeline or cast (cast also: --session ID,\n"
+	"labtape export cast --help). Options of edits:\n"
 	"                      [--gap SECONDS] [--context-lines N]\n"
 	"                      [--editable-lines N] [--max-excerpt BYTES]\n"
 	"                      [--max-events N]\n"
+	"Of timeline:          [--window DURATION]\n"
 	"\n"
 	"Writes a dataset into the folder DIR (which must not exist, unless\n"
 	"--force): one JSONL file per split, train/validation/test by a hash of\n"
-	"the document id, and a dataset card, DIR/README.md, that lists the\n"
+	"the document id (timeline: of the day), and a dataset card, DIR/README.md, that lists the\n"
 	"fields, the counts and what was redacted. doc/exports.md has the\n"
 	"formats. Same vault, same options: same bytes.\n"
 	"\n"
 	"  edits    next-edit prediction (Zeta-style events/input/output, plus\n"
 	"           the character-level next_ops), one line per edit group\n"
 	"  events   the selected events in canonical JSON\n"
+	"  timeline windows of time (5 minutes) aligning documents edited,\n"
+	"           terminal output, markers and notes, one line per window\n"
 	"  cast     every terminal session as asciicast v2, cast/SPLIT/ID.cast\n"
 	"\n"
 	"  -o, --output DIR     the dataset folder\n"
@@ -935,12 +1117,13 @@ static const char usage_dataset[] =
 	"  --context-lines N    lines of context around the editable region (8)\n"
 	"  --editable-lines N   lines around the change in the region (2)\n"
 	"  --max-excerpt BYTES  examples with a wider excerpt are left out (16384)\n"
-	"  --max-events N       edit blocks in 'events', at most 16 (16)\n";
+	"  --max-events N       edit blocks in 'events', at most 16 (16)\n"
+	"  --window DURATION    timeline: the window length, like 30s, 5m, 1h (5m)\n";
 
 enum {
 	OPT_STREAM = 2000, OPT_SINCE, OPT_UNTIL, OPT_NOREDACT, OPT_SPLIT,
 	OPT_SHARDS, OPT_FORCE, OPT_GAP, OPT_CTX, OPT_EDITABLE, OPT_MAXEX,
-	OPT_MAXEV,
+	OPT_MAXEV, OPT_WINDOW,
 };
 
 static int parse_uint(const char *s, unsigned long long max,
@@ -1013,11 +1196,13 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 		{ "editable-lines", required_argument, NULL, OPT_EDITABLE },
 		{ "max-excerpt", required_argument, NULL, OPT_MAXEX },
 		{ "max-events", required_argument, NULL, OPT_MAXEV },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli c = { NULL, usage_dataset, NULL, NULL };
 	struct buf cmdname = BUF_INIT;
 	struct edits_opts eo;
+	struct timeline_opts to;
 	struct ds x;
 	struct sigaction sa, old_int, old_term;
 	unsigned long long n;
@@ -1039,6 +1224,7 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 	x.tmax = INT64_MIN;
 	edits_opts_init(&eo);
 	eo.version = LABTAPE_VERSION;
+	timeline_opts_init(&to);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		const char *a = optarg;
@@ -1069,6 +1255,14 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 				goto out;
 			}
 			x.shards = (unsigned)n;
+		} else if (opt == OPT_WINDOW) {
+			if (lt_duration_parse(a, &to.window_ns) ||
+			    to.window_ns < LT_NS_PER_SEC ||
+			    to.window_ns > 366 * LT_NS_PER_DAY) {
+				ret = cli_usage_error(&c, "--window wants a "
+					"duration from 1s to 366d, like 30s, 5m or 1h");
+				goto out;
+			}
 		} else if (opt == OPT_GAP) {
 			char *end;
 			double g = strtod(a, &end);
@@ -1120,6 +1314,8 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 	}
 	eo.since = x.since;
 	eo.until = x.until;
+	to.since = x.since;
+	to.until = x.until;
 	if ((env = getenv("LABTAPE_TEST_EXPORT_DELAY_US")))
 		x.delay_us = (unsigned)strtoul(env, NULL, 10);
 	if (cli_open_unlocked(&c, &x.v))
@@ -1155,6 +1351,8 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 		r = run_edits(&x, &eo);
 	else if (!strcmp(kind, "events"))
 		r = run_events(&x);
+	else if (!strcmp(kind, "timeline"))
+		r = run_timeline(&x, &to);
 	else
 		r = run_cast(&x);
 	progress(&x, 1);

@@ -24,6 +24,8 @@ static const char usage[] =
 	"          -o DIR and no --session, every session, as a dataset\n"
 	"  edits   next-edit prediction examples (JSONL), a dataset\n"
 	"  events  the selected events in canonical JSON, a dataset\n"
+	"  timeline  windows of time aligning edits, terminals, markers and\n"
+	"          notes (JSONL), a dataset\n"
 	"\n"
 	"'labtape export KIND --help' says more about each.\n";
 
@@ -47,7 +49,7 @@ static const char usage_cast[] =
 	"                     ('labtape sessions' lists them)\n"
 	"  -o, --output FILE  write to FILE (default: stdout)\n";
 
-static const char *const kinds[] = { "cast", "edits", "events", NULL };
+static const char *const kinds[] = { "cast", "edits", "events", "timeline", NULL };
 
 /* A marker from another stream (e.g. the recorder's) that names the
  * session. */
@@ -360,12 +362,13 @@ int cmd_export(int argc, char **argv)
 	struct buf list = BUF_INIT;
 
 	if (argc < 2)
-		return cli_usage_error(&c, "which kind? One of: cast, edits, events");
+		return cli_usage_error(&c, "which kind? One of: cast, edits, events, timeline");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "edits") || !strcmp(argv[1], "events"))
+	if (!strcmp(argv[1], "edits") || !strcmp(argv[1], "events") ||
+	    !strcmp(argv[1], "timeline"))
 		return cmd_export_dataset(argv[1], argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cast")) {
 		int session = 0, output = 0;

@@ -44,7 +44,7 @@ static const struct command commands[] = {
 	{ "log", cmd_log, "show recorded events in time order" },
 	{ "history", cmd_history, "a file's recorded versions, any of them" },
 	{ "sessions", cmd_sessions, "list the recorded terminal sessions" },
-	{ "export", NULL, "datasets (edits, events, cast) and casts out" },
+	{ "export", NULL, "datasets (edits, events, timeline, cast) and casts out" },
 	{ "redact", NULL, "replace personal data and secrets in stdin" },
 	{ "import", cmd_import, "read another tool's file (cast) into the vault" },
 	{ "recipient", cmd_recipient, "make or show a release recipient's keys" },

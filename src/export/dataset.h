@@ -50,6 +50,7 @@ struct edit_rec {
 	uint64_t seq, pos, len;
 	const char *ins, *del, *text;	/* with their lengths */
 	size_t ins_len, del_len, text_len;
+	const char *group;		/* the save or undo group */
 	const char *action, *to;	/* structural detail */
 	int detail_index;		/* detail has "index" (a notebook) */
 };
@@ -82,6 +83,88 @@ int edits_feed(struct edits *x, const struct edit_rec *e);
 int edits_finish(struct edits *x);
 const struct edits_stats *edits_get_stats(const struct edits *x);
 void edits_free(struct edits *x);
+
+/* ---- Timelines (timeline.c) ------------------------------------------ */
+
+/*
+ * Windows of time that align what was recorded in them (doc/exports.md,
+ * "timeline"): one JSON object per window with anything in it, windows
+ * aligned to multiples of window_ns since the epoch, in time order.
+ *
+ *	struct timeline *x = timeline_new(&opts, redactor, emit, ctx);
+ *	for (each record, in vault order)
+ *		timeline_edit(x, &rec), timeline_term(x, ...), ...
+ *		                          may call emit for the windows before
+ *	timeline_finish(x);               emits the last window
+ *	timeline_free(x);
+ *
+ * Records must come in time order (a record older than the open window
+ * counts in it). Records outside [since, until) add nothing to a window,
+ * but edits before `since` still build the documents' states.
+ *
+ * Memory: the current text of each document seen (to diff a window's net
+ * change), a copy of it for each document touched in the open window,
+ * the escape-parser state of each open terminal session, and the open
+ * window's aggregates, each capped (max_docs, max_sessions, max_items
+ * entries; max_diff, max_output, max_text bytes).
+ */
+struct timeline_opts {
+	int64_t window_ns;	/* the window length (5 min) */
+	int64_t since, until;
+	size_t max_diff;	/* bytes of a document's diff (4096) */
+	size_t max_output;	/* bytes of a session's output (8192) */
+	size_t max_text;	/* bytes of a marker or note (4096) */
+	unsigned max_docs;	/* documents in a window (256) */
+	unsigned max_sessions;	/* sessions in a window (64) */
+	unsigned max_items;	/* markers, notes in a window (256 each) */
+};
+void timeline_opts_init(struct timeline_opts *o);
+
+struct timeline_stats {
+	uint64_t windows;	/* lines emitted */
+	uint64_t truncated;	/* windows with "truncated": true */
+	uint64_t doc_entries;	/* documents, summed over windows */
+	uint64_t session_entries;
+	uint64_t markers, notes;
+	uint64_t edits;		/* edit.op records fed */
+	uint64_t term;		/* term.* records fed */
+	uint64_t unknown;	/* edits on a state not known */
+};
+
+/* One window: start is its start (ns), line its JSON. */
+typedef int timeline_emit_fn(void *ctx, int64_t start, const char *line,
+			     size_t n);
+
+struct timeline;
+/* r may be NULL (no redaction); it must outlive x. */
+struct timeline *timeline_new(const struct timeline_opts *o,
+			      struct redactor *r, timeline_emit_fn *emit,
+			      void *ctx);
+int timeline_edit(struct timeline *x, const struct edit_rec *e);
+/* A terminal session started; command (NULL if not known) is its argv
+ * joined by spaces. */
+int timeline_term_start(struct timeline *x, int64_t t, const char *session,
+			const char *command);
+/* Output (in = 0) or input (in = 1) bytes of a session. */
+int timeline_term_io(struct timeline *x, int64_t t, const char *session,
+		     int in, const void *p, size_t n);
+int timeline_term_end(struct timeline *x, int64_t t, const char *session);
+/* A marker (session may be NULL) or a note (is_note). */
+int timeline_mark(struct timeline *x, int64_t t, int is_note,
+		  const char *text, size_t n, const char *session);
+int timeline_finish(struct timeline *x);
+const struct timeline_stats *timeline_get_stats(const struct timeline *x);
+void timeline_free(struct timeline *x);
+
+/* Removes terminal escape sequences from p[0..n) (CSI, OSC, DCS and the
+ * other string controls, two-byte escapes) and the C0 controls but \n
+ * and \t, appending the rest to out. *state carries a sequence cut
+ * between two calls; start it at 0. */
+void ds_strip_ansi(int *state, const char *p, size_t n, struct buf *out);
+
+/* Appends s[0..n) to out with each byte that does not start a valid
+ * UTF-8 character replaced by U+FFFD. */
+void ds_utf8_sanitize(struct buf *out, const char *s, size_t n);
 
 /* ---- Pieces, exposed for the unit tests ---------------------------- */
 

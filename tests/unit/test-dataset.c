@@ -1,5 +1,6 @@
 /* The pieces of the edits dataset (src/export/edits.c): lines around a
- * change, the changed span, JSON strings, and grouping by time. */
+ * change, the changed span, JSON strings, and grouping by time; and of
+ * the timeline (timeline.c): terminal text, windows and caps. */
 #include <string.h>
 
 #include "dataset.h"
@@ -122,7 +123,76 @@ TEST(groups)
 	edits_free(x);
 }
 
+/* Terminal text: escapes go, also when cut between two chunks. */
+TEST(ansi)
+{
+	struct buf o = BUF_INIT;
+	int st = 0;
+
+	ds_strip_ansi(&st, "\x1b[1;31mred\x1b[0m\r\n", 17, &o);
+	ASSERT_STREQ(o.data, "red\n");
+	buf_reset(&o);
+	ds_strip_ansi(&st, "a\x1b]0;ti", 7, &o);
+	ASSERT(st != 0);
+	ds_strip_ansi(&st, "tle\x07" "b\x1b[", 7, &o);
+	ds_strip_ansi(&st, "2Jc\t\x1bPq#0\x1b\\d\x1b(Be", 16, &o);
+	ASSERT_STREQ(o.data, "abc\tde");
+	ASSERT_EQ(st, 0);
+	buf_reset(&o);
+	ds_utf8_sanitize(&o, "ok \xff \xc3\xa9 \xe2\x82", 10);
+	ASSERT_STREQ(o.data, "ok \xef\xbf\xbd \xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd");
+	buf_release(&o);
+}
+
+static int tl_emit(void *ctx, int64_t start, const char *line, size_t n)
+{
+	(void)start;
+	return emit(ctx, NULL, line, n) ;
+}
+
+/* Windows: aligned, one line each, caps and the truncated flag. */
+TEST(timeline)
+{
+	struct timeline_opts o;
+	struct timeline *x;
+	struct got g;
+	struct edit_rec e;
+	char big[300];
+
+	memset(&g, 0, sizeof(g));
+	timeline_opts_init(&o);
+	o.window_ns = 10 * 1000000000LL;
+	o.max_output = 8;
+	x = timeline_new(&o, NULL, tl_emit, &g);
+	memset(&e, 0, sizeof(e));
+	e.t = 12000000000LL;
+	e.doc = "d";
+	e.path = e.part = "p";
+	e.op = "snapshot";
+	e.has_seq = 1;
+	e.text = "x\n";
+	e.text_len = 2;
+	ASSERT_OK(timeline_edit(x, &e));
+	ASSERT_OK(timeline_term_io(x, 15000000000LL, "s", 0, "0123456789", 10));
+	ASSERT_EQ(g.n, 0);
+	memset(big, 'm', sizeof(big));
+	ASSERT_OK(timeline_mark(x, 31000000000LL, 0, big, sizeof(big), NULL));
+	ASSERT_EQ(g.n, 1);
+	ASSERT(strstr(g.last, "\"start\":\"1970-01-01T00:00:10.000000000Z\""));
+	ASSERT(strstr(g.last, "\"output\":\"01234567\",\"output_truncated\":true"));
+	ASSERT(strstr(g.last, "\"truncated\":true}"));
+	ASSERT_OK(timeline_finish(x));
+	ASSERT_EQ(g.n, 2);
+	ASSERT(strstr(g.last, "\"start\":\"1970-01-01T00:00:30.000000000Z\""));
+	ASSERT(strstr(g.last, "\"documents\":[],\"terminal\":[]"));
+	ASSERT(strstr(g.last, "\"truncated\":false}"));
+	ASSERT_EQ(timeline_get_stats(x)->windows, 2);
+	timeline_free(x);
+}
+
 TEST_LIST = {
+	TEST_ENTRY(ansi),
+	TEST_ENTRY(timeline),
 	TEST_ENTRY(widen),
 	TEST_ENTRY(span),
 	TEST_ENTRY(json),
