@@ -21,6 +21,7 @@
  * record: an excluded session runs its command but records nothing.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -515,7 +516,7 @@ static int open_tape(struct cli *c, const struct config *cfg,
 	if (cli_open_vault(c, v))
 		return 1;
 	opt.autocommit = 1;
-	opt.sealer = 1;		/* compression off the terminal's path */
+	opt.sealer = 1;		/* compression beside the terminal's path */
 	opt.flush_interval_ns = cfg->flush_interval_ns;
 	if (tape_open(t, *v, &opt)) {
 		cli_error("%s", lt_errmsg());
@@ -549,6 +550,9 @@ int cmd_shell(int argc, char **argv)
 	uint8_t rnd[4];
 	int opt, input = -1, quiet = 0, tty, rc = 1, st;
 
+	/* One malloc arena for both threads (the sealer's would be a second
+	 * one): a shell left open for days stays under 8 MiB. */
+	mallopt(M_ARENA_MAX, 1);
 	/* "+": options end at the command, so its own options are its. */
 	while ((opt = getopt_long(argc, argv, "+hq", opts, NULL)) != -1) {
 		if (opt == OPT_INPUT)

@@ -101,7 +101,7 @@ struct seal_job {
 	struct buf block;
 };
 
-#define SEAL_QUEUE 4
+#define SEAL_QUEUE 3
 
 struct sealer {
 	pthread_t thread;
@@ -174,6 +174,10 @@ int tape_open(struct tape **out, struct vault *v, const struct tape_options *opt
 	buf_init(&t->frame, 0);
 	buf_init(&t->scratch, 0);
 	t->last_commit = lt_mono_ns();
+	/* A writer appends index rows and hardly reads them back: a small
+	 * page cache, so that a recorder or shell running for days stays
+	 * small (SQLite's default grows to 2 MiB). */
+	idx_exec(v, "PRAGMA cache_size=-256");
 	if (t->opt.sealer) {
 		int r = sealer_start(t);
 		if (r) {
