@@ -214,6 +214,7 @@ struct edoc {
 	size_t g_cursor_b;
 
 	char *ev[EDITS_MAX_EVENTS];	/* diff blocks, a ring */
+	size_t evlen[EDITS_MAX_EVENTS];
 	size_t nev, evhead;
 };
 
@@ -498,6 +499,7 @@ static void diff_block(struct edits *x, struct edoc *d, const char *a,
 	json_body(o, x->blk.data, x->blk.len);
 	free(d->ev[d->evhead]);
 	d->ev[d->evhead] = xmemdup(o->data, o->len + 1);
+	d->evlen[d->evhead] = o->len;
 	d->evhead = (d->evhead + 1) % EDITS_MAX_EVENTS;
 	if (d->nev < EDITS_MAX_EVENTS)
 		d->nev++;
@@ -581,7 +583,7 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 				   EDITS_MAX_EVENTS;
 			if (i)
 				buf_addstr(l, "\\n");
-			buf_addstr(l, d->ev[k]);
+			buf_add(l, d->ev[k], d->evlen[k]);
 		}
 	}
 	buf_addch(l, '"');
