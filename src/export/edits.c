@@ -29,6 +29,7 @@
 #include "error.h"
 #include "redact.h"
 #include "text.h"
+#include "strmap.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -226,8 +227,7 @@ struct edits {
 	void *ctx;
 	struct edits_stats st;
 
-	struct edoc **tab;	/* open addressing on the id */
-	size_t tabsize, ndocs;
+	struct strmap docs;	/* id -> struct edoc */
 
 	/* Scratch, reused. */
 	struct buf line, ra, rb, blk, tmp;
@@ -236,50 +236,21 @@ struct edits {
 	size_t nmarks, amarks;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static struct edoc *doc_get(struct edits *x, const char *id)
 {
-	size_t i;
+	struct strmap_ent *e = strmap_put(&x->docs, id);
+	struct edoc *d = e->val;
 
-	if ((x->ndocs + 1) * 2 > x->tabsize) {
-		struct edoc **old = x->tab;
-		size_t oldn = x->tabsize;
-
-		x->tabsize = oldn ? oldn * 2 : 64;
-		x->tab = xcalloc(x->tabsize, sizeof(*x->tab));
-		for (size_t k = 0; k < oldn; k++) {
-			if (!old[k])
-				continue;
-			i = hash_str(old[k]->id) & (x->tabsize - 1);
-			while (x->tab[i])
-				i = (i + 1) & (x->tabsize - 1);
-			x->tab[i] = old[k];
-		}
-		free(old);
-	}
-	i = hash_str(id) & (x->tabsize - 1);
-	while (x->tab[i]) {
-		if (!strcmp(x->tab[i]->id, id))
-			return x->tab[i];
-		i = (i + 1) & (x->tabsize - 1);
-	}
-	x->tab[i] = xcalloc(1, sizeof(struct edoc));
-	x->tab[i]->id = xstrdup(id);
-	buf_init(&x->tab[i]->text, 0);
-	buf_init(&x->tab[i]->before, 0);
-	buf_init(&x->tab[i]->rpath, 0);
-	x->tab[i]->rd = x->r ? redact_doc_new() : NULL;
-	x->ndocs++;
+	if (d)
+		return d;
+	d = e->val = xcalloc(1, sizeof(*d));
+	d->id = xstrdup(id);
+	buf_init(&d->text, 0);
+	buf_init(&d->before, 0);
+	buf_init(&d->rpath, 0);
+	d->rd = x->r ? redact_doc_new() : NULL;
 	x->st.docs++;
-	return x->tab[i];
+	return d;
 }
 
 static void doc_free(struct edoc *d)
@@ -798,12 +769,12 @@ int edits_finish(struct edits *x)
 
 	/* In document id order, so that the last lines are deterministic
 	 * whatever the hash table's layout. */
-	struct edoc **v = xmalloc((x->ndocs + 1) * sizeof(*v));
+	struct edoc **v = xmalloc((x->docs.n + 1) * sizeof(*v));
 	size_t n = 0;
 
-	for (size_t i = 0; i < x->tabsize; i++)
-		if (x->tab[i])
-			v[n++] = x->tab[i];
+	for (size_t i = 0; i < x->docs.size; i++)
+		if (x->docs.v[i].key)
+			v[n++] = x->docs.v[i].val;
 	qsort(v, n, sizeof(*v), cmp_doc);
 	for (size_t i = 0; i < n; i++) {
 		if ((r = close_group(x, v[i])) < 0) {
@@ -826,10 +797,10 @@ void edits_free(struct edits *x)
 		return;
 	if (x->r)
 		redactor_set_explain(x->r, NULL, NULL);
-	for (size_t i = 0; i < x->tabsize; i++)
-		if (x->tab[i])
-			doc_free(x->tab[i]);
-	free(x->tab);
+	for (size_t i = 0; i < x->docs.size; i++)
+		if (x->docs.v[i].key)
+			doc_free(x->docs.v[i].val);
+	strmap_release(&x->docs);
 	buf_release(&x->line);
 	buf_release(&x->ra);
 	buf_release(&x->rb);

@@ -26,6 +26,7 @@
 #include "ltime.h"
 #include "redact.h"
 #include "text.h"
+#include "strmap.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -186,8 +187,7 @@ struct timeline {
 	void *ctx;
 	struct timeline_stats st;
 
-	struct tdoc **tab;	/* open addressing on the id */
-	size_t tabsize, ndocs;
+	struct strmap docs;	/* id -> struct tdoc */
 	struct tsess **sess;	/* sorted by id */
 	size_t nsess, asess;
 
@@ -204,47 +204,18 @@ struct timeline {
 	struct buf line, tmp, red, hunk;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static struct tdoc *doc_get(struct timeline *x, const char *id)
 {
-	size_t i;
+	struct strmap_ent *e = strmap_put(&x->docs, id);
+	struct tdoc *d = e->val;
 
-	if ((x->ndocs + 1) * 2 > x->tabsize) {
-		struct tdoc **old = x->tab;
-		size_t oldn = x->tabsize;
-
-		x->tabsize = oldn ? oldn * 2 : 64;
-		x->tab = xcalloc(x->tabsize, sizeof(*x->tab));
-		for (size_t k = 0; k < oldn; k++) {
-			if (!old[k])
-				continue;
-			i = hash_str(old[k]->id) & (x->tabsize - 1);
-			while (x->tab[i])
-				i = (i + 1) & (x->tabsize - 1);
-			x->tab[i] = old[k];
-		}
-		free(old);
-	}
-	i = hash_str(id) & (x->tabsize - 1);
-	while (x->tab[i]) {
-		if (!strcmp(x->tab[i]->id, id))
-			return x->tab[i];
-		i = (i + 1) & (x->tabsize - 1);
-	}
-	x->tab[i] = xcalloc(1, sizeof(struct tdoc));
-	x->tab[i]->id = xstrdup(id);
-	x->tab[i]->win = -1;
-	buf_init(&x->tab[i]->text, 0);
-	x->ndocs++;
-	return x->tab[i];
+	if (d)
+		return d;
+	d = e->val = xcalloc(1, sizeof(*d));
+	d->id = xstrdup(id);
+	d->win = -1;
+	buf_init(&d->text, 0);
+	return d;
 }
 
 /* The session's state; with make == 0, NULL if it is not known. */
@@ -879,16 +850,16 @@ void timeline_free(struct timeline *x)
 	if (!x)
 		return;
 	window_clear(x);
-	for (size_t i = 0; i < x->tabsize; i++) {
-		struct tdoc *d = x->tab[i];
-		if (!d)
+	for (size_t i = 0; i < x->docs.size; i++) {
+		struct tdoc *d = x->docs.v[i].val;
+		if (!x->docs.v[i].key)
 			continue;
 		free(d->id);
 		free(d->path);
 		buf_release(&d->text);
 		free(d);
 	}
-	free(x->tab);
+	strmap_release(&x->docs);
 	for (size_t i = 0; i < x->nsess; i++) {
 		free(x->sess[i]->id);
 		free(x->sess[i]);

@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "hex.h"
 #include "ltime.h"
+#include "strmap.h"
 #include "test.h"
 
 TEST(buf_never_null_and_terminated)
@@ -218,7 +219,39 @@ TEST(errors_carry_messages)
 	ASSERT_STREQ(lt_errmsg(), "outer 1: inner");
 }
 
+TEST(strmap_puts_finds_and_grows)
+{
+	struct strmap m = STRMAP_INIT;
+	char key[32];
+	size_t seen = 0;
+
+	ASSERT(!strmap_get(&m, "absent"));
+	for (int i = 0; i < 1000; i++) {
+		struct strmap_ent *e;
+		snprintf(key, sizeof(key), "doc:%d", i);
+		e = strmap_put(&m, key);
+		ASSERT(!e->val);
+		e->val = (void *)(intptr_t)(i + 1);
+	}
+	ASSERT_EQ(m.n, 1000);
+	ASSERT(m.size >= 2000);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "doc:%d", i);
+		ASSERT(strmap_get(&m, key));
+		ASSERT_EQ((intptr_t)strmap_get(&m, key)->val, i + 1);
+		ASSERT_EQ((intptr_t)strmap_put(&m, key)->val, i + 1);
+	}
+	ASSERT_EQ(m.n, 1000);
+	ASSERT(!strmap_get(&m, "doc:1000"));
+	for (size_t i = 0; i < m.size; i++)
+		seen += m.v[i].key != NULL;
+	ASSERT_EQ(seen, 1000);
+	strmap_release(&m);
+	ASSERT(m.size == 0 && m.n == 0 && !strmap_get(&m, "doc:1"));
+}
+
 TEST_LIST = {
+	TEST_ENTRY(strmap_puts_finds_and_grows),
 	TEST_ENTRY(buf_never_null_and_terminated),
 	TEST_ENTRY(buf_cap_refuses_and_keeps),
 	TEST_ENTRY(buf_detach_hands_over),
