@@ -106,4 +106,10 @@ int cmd_shell(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 
+struct redact_rules;
+/* Adds the [redact] rules of the configuration file (the default one if
+ * file is NULL, which may then be missing) to rr (cli-redact.c, linked
+ * into the programs that redact). Reports errors itself. */
+int cli_redact_rules(const char *file, struct redact_rules *rr);
+
 #endif

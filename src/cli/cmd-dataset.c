@@ -76,32 +76,6 @@ struct ds {
 	uint8_t author_key[32];
 };
 
-/* ---- The [redact] rules (as labtape redact reads them) ------------------ */
-
-static int load_rules(struct redact_rules *rr)
-{
-	struct buf path = BUF_INIT;
-	struct config cfg;
-	int r = 0;
-
-	config_init(&cfg);
-	config_default_path(&path);
-	if (config_load(&cfg, path.data, 1))
-		r = cli_error("%s", lt_errmsg());
-	for (size_t i = 0; !r && i < cfg.nredact_rules; i++)
-		if (redact_rules_add_rule_spec(rr, cfg.redact_rules[i]))
-			r = cli_error("%s: %s", path.data, lt_errmsg());
-	for (size_t i = 0; !r && i < cfg.nredact_allow; i++)
-		if (redact_rules_add_allow(rr, cfg.redact_allow[i]))
-			r = cli_error("%s: %s", path.data, lt_errmsg());
-	if (!r && cfg.redact_names &&
-	    redact_rules_load_names(rr, cfg.redact_names))
-		r = cli_error("%s", lt_errmsg());
-	config_release(&cfg);
-	buf_release(&path);
-	return r;
-}
-
 /* ---- The folder ------------------------------------------------------------ */
 
 static int rm_one(const char *path, const struct stat *st, int type,
@@ -1321,7 +1295,7 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 	if (cli_open_unlocked(&c, &x.v))
 		goto out;
 	redact_rules_init(&x.rules);
-	if (x.redact && (load_rules(&x.rules) ||
+	if (x.redact && (cli_redact_rules(NULL, &x.rules) ||
 			 (redactor_new(&x.r, &x.rules) &&
 			  cli_error("%s", lt_errmsg()))))
 		goto out;

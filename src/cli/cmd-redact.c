@@ -131,34 +131,6 @@ static void print_stats(const struct redactor *r)
 	fprintf(stderr, "total: %llu replaced\n", (unsigned long long)total);
 }
 
-/* The [redact] section of the configuration, under the command line. */
-static int load_config(const char *file, struct redact_rules *rr)
-{
-	struct buf path = BUF_INIT;
-	struct config cfg;
-	int r = 0;
-
-	config_init(&cfg);
-	if (file)
-		buf_addstr(&path, file);
-	else
-		config_default_path(&path);
-	if (config_load(&cfg, path.data, file == NULL))
-		r = cli_error("%s", lt_errmsg());
-	for (size_t i = 0; !r && i < cfg.nredact_rules; i++)
-		if (redact_rules_add_rule_spec(rr, cfg.redact_rules[i]))
-			r = cli_error("%s: %s", path.data, lt_errmsg());
-	for (size_t i = 0; !r && i < cfg.nredact_allow; i++)
-		if (redact_rules_add_allow(rr, cfg.redact_allow[i]))
-			r = cli_error("%s: %s", path.data, lt_errmsg());
-	if (!r && cfg.redact_names &&
-	    redact_rules_load_names(rr, cfg.redact_names))
-		r = cli_error("%s", lt_errmsg());
-	config_release(&cfg);
-	buf_release(&path);
-	return r;
-}
-
 int cmd_redact(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -229,7 +201,7 @@ int cmd_redact(int argc, char **argv)
 				      "comes on stdin)", argv[optind]);
 		goto out;
 	}
-	if (load_config(config, &rr))
+	if (cli_redact_rules(config, &rr))
 		goto out;
 	/* The command line adds to what the configuration says. */
 	for (size_t i = 0; i < cmdline.nrules; i++)
