@@ -257,32 +257,57 @@ static json_t *gather_consents(char **names, size_t n)
 }
 
 /*
- * Enters a release into the vault's audit log: the output file and the
- * manifest (recipient, embargo, consents, files with their hashes; no
- * content). Releasing files with no vault at all (dir not given and none
- * at the default place) has no audit log to go to, which is said.
+ * The researcher's vault, opened once for the manifest's reference and
+ * the audit entry: *out is NULL when there is none (dir not given and
+ * nothing at the default place), a release of files from elsewhere,
+ * which is then in no audit log. A vault that is there but does not open
+ * is an error: a release it cannot audit is not made.
  */
-static int note_release(const char *dir, const char *file,
-			const json_t *manifest)
+static int open_vault(const char *dir, struct vault **out)
 {
 	struct buf d = BUF_INIT;
-	struct vault *v;
 	struct stat st;
+	int r = 0;
+
+	*out = NULL;
+	vault_default_dir(dir, &d);
+	if (!dir && stat(d.data, &st))
+		fprintf(stderr, "labtape: no vault at '%s': this release is in "
+			"no audit log\n", d.data);
+	else if (vault_open(out, d.data))
+		r = cli_error("%s", lt_errmsg());
+	buf_release(&d);
+	return r;
+}
+
+/* SHA-256 of the vault id (its 32 hex digits), or null without a vault. */
+static json_t *vault_ref(struct vault *v)
+{
+	const char *id;
+	uint8_t sum[32];
+	char hex[65];
+
+	if (!v)
+		return json_null();
+	id = vault_id_hex(v);
+	crypto_hash_sha256(sum, (const uint8_t *)id, strlen(id));
+	lt_hex(sum, 32, hex);
+	return json_string(hex);
+}
+
+/*
+ * Enters a release into the vault's audit log: the output file and the
+ * manifest (recipient, embargo, consents, files with their hashes; no
+ * content).
+ */
+static int note_release(struct vault *v, const char *file,
+			const json_t *manifest)
+{
 	json_t *detail;
 	int r = 0;
 
-	vault_default_dir(dir, &d);
-	if (!dir && stat(d.data, &st)) {
-		fprintf(stderr, "labtape: no vault at '%s': this release is in "
-			"no audit log\n", d.data);
-		buf_release(&d);
+	if (!v)
 		return 0;
-	}
-	if (vault_open(&v, d.data)) {
-		buf_release(&d);
-		return cli_error("released, but not in the audit log: %s",
-				 lt_errmsg());
-	}
 	detail = json_deep_copy(manifest);
 	json_object_del(detail, "labtape_release");
 	json_object_del(detail, "by");
@@ -291,37 +316,6 @@ static int note_release(const char *dir, const char *file,
 		r = cli_error("released, but not in the audit log: %s",
 			      lt_errmsg());
 	json_decref(detail);
-	vault_free(v);
-	buf_release(&d);
-	return r;
-}
-
-/* SHA-256 of the vault id (its 32 hex digits), or null without a vault. */
-static int vault_ref(const char *dir, json_t **out)
-{
-	struct buf d = BUF_INIT;
-	struct vault *v;
-	struct stat st;
-	uint8_t sum[32];
-	char hex[65];
-	int r = 0;
-
-	*out = json_null();
-	vault_default_dir(dir, &d);
-	if (!dir && stat(d.data, &st)) {
-		buf_release(&d);
-		return 0;	/* no vault here: a release of other files */
-	}
-	if (vault_open(&v, d.data)) {
-		r = dir ? cli_error("%s", lt_errmsg()) : 0;
-	} else {
-		const char *id = vault_id_hex(v);
-		crypto_hash_sha256(sum, (const uint8_t *)id, strlen(id));
-		lt_hex(sum, 32, hex);
-		*out = json_string(hex);
-		vault_free(v);
-	}
-	buf_release(&d);
 	return r;
 }
 
@@ -506,7 +500,8 @@ int cmd_release(int argc, char **argv)
 	char **consents = NULL;
 	size_t nconsents = 0;
 	uint8_t pub[32];
-	json_t *m = NULL, *vault;
+	json_t *m = NULL;
+	struct vault *v = NULL;
 	char *text = NULL;
 	int64_t t;
 	int opt, r;
@@ -569,9 +564,9 @@ int cmd_release(int argc, char **argv)
 	for (size_t i = 0; !r && i < rel.n; i++)
 		if (hash_file(&rel.f[i]))
 			r = cli_error("%s", lt_errmsg());
-	if (r || (r = vault_ref(c.vault, &vault)))
+	if (r || (r = open_vault(c.vault, &v)))
 		goto out;
-	m = manifest_new(&rel, vault, by, to, embargo,
+	m = manifest_new(&rel, vault_ref(v), by, to, embargo,
 			 gather_consents(consents, nconsents));
 	{
 		/* Pretty, one key a line, ending with a newline. */
@@ -585,7 +580,7 @@ int cmd_release(int argc, char **argv)
 		r = cli_error("%s", lt_errmsg());
 		goto out;
 	}
-	r = note_release(c.vault, rel.out, m);
+	r = note_release(v, rel.out, m);
 	{
 		uint64_t total = 0;
 		char human[32];
@@ -596,6 +591,7 @@ int cmd_release(int argc, char **argv)
 			rel.n == 1 ? "" : "s", human, to, rel.out);
 	}
 out:
+	vault_free(v);
 	free(text);
 	json_decref(m);
 	for (size_t i = 0; i < rel.n; i++) {
