@@ -15,13 +15,15 @@
 #include "banned.h"
 
 static const char usage[] =
-	"usage: labtape import KIND FILE [--vault DIR]\n"
+	"usage: labtape import SOURCE ... [--vault DIR]\n"
 	"\n"
-	"Reads another tool's file into the vault. Kinds:\n"
+	"Reads history kept elsewhere into the vault, as the same events that\n"
+	"recording makes. Each input is all or nothing, and importing it again\n"
+	"adds nothing. Sources:\n"
 	"\n"
-	"  cast    an asciicast v2 file (asciinema rec) as a terminal session\n"
+	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
 	"\n"
-	"'labtape import KIND --help' says more about each.\n";
+	"'labtape import SOURCE --help' says more about each.\n";
 
 static const char usage_cast[] =
 	"usage: labtape import cast FILE [--vault DIR]\n"
@@ -194,18 +196,32 @@ out:
 	return ok ? 0 : 1;
 }
 
+/*
+ * The importers, by name. Each lives in a file of its own (import-NAME.c)
+ * and is called with argv[0] = NAME.
+ */
+static const struct importer {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} importers[] = {
+	{ "cast", import_cast },
+	{ NULL, NULL },
+};
+
 int cmd_import(int argc, char **argv)
 {
 	struct cli c = { "import", usage, NULL, NULL };
 
 	if (argc < 2)
-		return cli_usage_error(&c, "which kind? One of: cast");
+		return cli_usage_error(&c, "which source? See 'labtape import "
+				       "--help'");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "cast"))
-		return import_cast(argc - 1, argv + 1);
-	return cli_usage_error(&c, "unknown kind '%s'; the kinds are: cast",
-			       argv[1]);
+	for (const struct importer *im = importers; im->name; im++)
+		if (!strcmp(argv[1], im->name))
+			return im->fn(argc - 1, argv + 1);
+	return cli_usage_error(&c, "unknown source '%s'; see 'labtape import "
+			       "--help'", argv[1]);
 }

@@ -46,7 +46,7 @@ static const struct command commands[] = {
 	{ "sessions", cmd_sessions, "list the recorded terminal sessions" },
 	{ "export", NULL, "datasets (edits, events, timeline, cast) and casts out" },
 	{ "redact", NULL, "replace personal data and secrets in stdin" },
-	{ "import", cmd_import, "read another tool's file (cast) into the vault" },
+	{ "import", NULL, "history from git, Google Docs, Etherpad, Slack, mail, casts" },
 	{ "recipient", cmd_recipient, "make or show a release recipient's keys" },
 	{ "release", NULL, "encrypt files to a recipient (age format)" },
 	{ "open", NULL, "decrypt, check and extract a release" },

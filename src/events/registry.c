@@ -254,20 +254,103 @@ static const struct ev_field term_end_fields[] = {
 	/* 2 */ { "signal", EV_INT, 0, "the signal that ended it, if any" },
 };
 
+/*
+ * Imports (doc/imports.md). A comment on a document, from Google Docs'
+ * comments or a published post's thread: every action on a comment is
+ * one event, so a thread's history (replies, resolve, reopen) is kept.
+ */
+static const struct ev_field comment_fields[] = {
+	/* 0 */ { "doc", EV_STRING, 1, "the document commented on" },
+	/* 1 */ { "id", EV_STRING, 1,
+		  "the comment's id at its source (a reply's own id)" },
+	/* 2 */ { "action", EV_STRING, 1,
+		  "add, reply, edit, resolve, reopen or delete" },
+	/* 3 */ { "parent", EV_STRING, 0,
+		  "for a reply and actions on it, the comment it answers" },
+	/* 4 */ { "actor", EV_STRING, 0, "who wrote or acted" },
+	/* 5 */ { "text", EV_STRING, 0, "what was written" },
+	/* 6 */ { "quote", EV_STRING, 0,
+		  "the document text the comment is anchored to" },
+	/* 7 */ { "anchor", EV_ANY, 0, "the source's anchor, verbatim" },
+	/* 8 */ { "native", EV_ANY, 0, "the source's verbatim record" },
+};
+
+static const char *const comment_actions[] = {
+	"add", "reply", "edit", "resolve", "reopen", "delete",
+};
+
+static int check_comment(const json_t *data, struct buf *why)
+{
+	const json_t *a = json_object_get(data, "action");
+
+	for (size_t i = 0; i < NFIELDS(comment_actions); i++) {
+		if (strlen(comment_actions[i]) == json_string_length(a) &&
+		    !memcmp(json_string_value(a), comment_actions[i],
+			    json_string_length(a)))
+			return 0;
+	}
+	buf_addf(why, "data.action: unknown action '%.32s' (expected add, "
+		      "reply, edit, resolve, reopen or delete)",
+		 json_string_value(a));
+	return LT_EINVAL;
+}
+
+/* A chat message, a mail or a published post's text (imports). */
+static const struct ev_field msg_fields[] = {
+	/* 0 */ { "id", EV_STRING, 1,
+		  "the message's id at its source: Slack channel and ts, "
+		  "Message-ID, URL" },
+	/* 1 */ { "thread", EV_STRING, 0, "the id of the thread's first message" },
+	/* 2 */ { "reply_to", EV_STRING, 0, "the id of the message it answers" },
+	/* 3 */ { "channel", EV_STRING, 0, "channel, mail folder or site" },
+	/* 4 */ { "from", EV_STRING, 0, "who sent it: name, address or user id" },
+	/* 5 */ { "to", EV_ARRAY, 0, "recipients, as strings" },
+	/* 6 */ { "subject", EV_STRING, 0, "subject or title" },
+	/* 7 */ { "text", EV_STRING, 1, "the body as text" },
+	/* 8 */ { "format", EV_STRING, 0,
+		  "how text is written: plain (the default), markdown or html" },
+	/* 9 */ { "files", EV_ARRAY, 0,
+		  "attachments, as objects: name, type, size, and url or "
+		  "chunks (fs.chunk hashes)" },
+	/* 10 */ { "edited", EV_STRING, 0,
+		   "RFC 3339 time of the edit this version is, if edited" },
+	/* 11 */ { "source", EV_STRING, 0, "slack, mail or posts" },
+	/* 12 */ { "cc", EV_ARRAY, 0, "further recipients, as strings" },
+	/* 13 */ { "native", EV_ANY, 0, "the source's verbatim record" },
+};
+
+/*
+ * The ledger of an import (doc/imports.md): one per unit imported (a
+ * commit, a revision, a message), in the stream the unit went into, so
+ * that importing it again adds nothing and sequence numbers go on.
+ */
+static const struct ev_field import_unit_fields[] = {
+	/* 0 */ { "unit", EV_STRING, 1, "the unit's key at its source" },
+	/* 1 */ { "seqs", EV_OBJECT, 0,
+		  "for each document the unit edited, its next sequence number" },
+	/* 2 */ { "source", EV_STRING, 0, "the importer: git, gdocs, ..." },
+};
+
 /* Sorted by name. */
 static const struct ev_kind kinds[] = {
 	{ "control.pause", "recording paused", pause_fields,
 	  NFIELDS(pause_fields), check_pause },
 	{ "control.resume", "recording resumed", resume_fields,
 	  NFIELDS(resume_fields), NULL },
+	{ "doc.comment", "an action on a comment on a document (imports)",
+	  comment_fields, NFIELDS(comment_fields), check_comment },
 	{ "edit.op", "one edit of a document, in the canonical record",
 	  edit_fields, NFIELDS(edit_fields), check_edit },
 	{ "fs.blob", "one version of a binary or large file, as its chunks",
 	  blob_fields, NFIELDS(blob_fields), check_blob },
 	{ "fs.chunk", "a content-defined chunk of a file, stored once",
 	  chunk_fields, NFIELDS(chunk_fields), check_chunk },
+	{ "import.unit", "a unit (commit, revision, message) was imported",
+	  import_unit_fields, NFIELDS(import_unit_fields), NULL },
 	{ "marker", "a point in time the researcher marked", marker_fields,
 	  NFIELDS(marker_fields), NULL },
+	{ "msg.message", "a chat message, mail or post (imports)",
+	  msg_fields, NFIELDS(msg_fields), NULL },
 	{ "note", "a free-text note by the researcher", note_fields,
 	  NFIELDS(note_fields), NULL },
 	{ "term.end", "a terminal session ended", term_end_fields,
