@@ -23,6 +23,7 @@ static const char usage[] =
 	"\n"
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
 	"  etherpad FILE   a pad's history, from its .etherpad export\n"
+	"  posts FILE      published posts and their comments, as JSONL\n"
 	"\n"
 	"'labtape import SOURCE --help' says more about each.\n";
 
@@ -198,6 +199,7 @@ out:
 }
 
 int import_etherpad(int argc, char **argv);
+int import_posts(int argc, char **argv);
 
 /*
  * The importers, by name. Each lives in a file of its own (import-NAME.c)
@@ -209,6 +211,7 @@ static const struct importer {
 } importers[] = {
 	{ "cast", import_cast },
 	{ "etherpad", import_etherpad },
+	{ "posts", import_posts },
 	{ NULL, NULL },
 };
 
