@@ -253,7 +253,8 @@ TEST(etherpad_fixture)
 	ASSERT_OK(replay(f.data, f.len, &x));
 	ASSERT_EQ(x.revs, 7);
 	ASSERT_EQ(x.chats, 2);
-	/* Worked out by hand in tests/data/import/etherpad/README. */
+	/* Worked out by hand in tests/data/import/etherpad/README: revision,
+	 * author, pos and len (code points), the attributes. */
 	ASSERT_STREQ(x.log.data,
 		"0:Alice 0 12 [[\"author\",\"a.alice\"]]|"
 		"1:Bob 中 6 5 [[\"author\",\"a.bob\"]]|"
