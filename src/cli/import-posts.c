@@ -90,7 +90,7 @@ static int put_post(struct posts_import *x, const struct post *p)
 	for (size_t i = 0; i < json_array_size(p->authors); i++)
 		buf_addf(&x->actor, "%s%s", i ? ", " : "",
 			 json_string_value(json_array_get(p->authors, i)));
-	e = json_pack("{s:s, s:s, s:s#, s:s, s:o}", "doc", x->doc.data, "op",
+	e = json_pack("{s:s, s:s, s:s%, s:s, s:o}", "doc", x->doc.data, "op",
 		      "snapshot", "text", p->text, p->text_len, "group",
 		      p->hash, "detail", post_detail(p));
 	if (!e)
@@ -100,10 +100,13 @@ static int put_post(struct posts_import *x, const struct post *p)
 		json_object_set_new(e, "actor", json_string(x->actor.data));
 	if ((r = import_edit_json(x->im, ts, e)))
 		return r;
-	m = json_pack("{s:s, s:s#, s:s, s:s, s:O}", "id",
+	m = json_pack("{s:s, s:s%, s:s, s:s, s:O}", "id",
 		      p->url ? p->url : p->key, "text", p->text, p->text_len,
 		      "format", p->format, "source", "posts", "native",
 		      p->native);
+	if (!m)
+		return lt_error(LT_EINVAL, "%s: line %zu: not valid UTF-8",
+				x->file, p->line);
 	if (x->actor.len)
 		json_object_set_new(m, "from", json_string(x->actor.data));
 	if (p->title)
@@ -135,7 +138,7 @@ static int put_comment(struct posts_import *x, const struct post *p,
 		return 0;
 	}
 	edit = import_seen(x->im, x->base.data);
-	d = json_pack("{s:s, s:s, s:s, s:s#}", "doc", x->doc.data, "id", c->id,
+	d = json_pack("{s:s, s:s, s:s, s:s%}", "doc", x->doc.data, "id", c->id,
 		      "action", edit ? "edit" : c->parent ? "reply" : "add",
 		      "text", c->text, c->text_len);
 	if (!d)
