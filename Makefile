@@ -48,6 +48,7 @@ bench: all
 	@LABTAPE=$(BUILD)/labtape HISTORY_BENCH=$(BUILD)/bench/history bench/recorder.sh
 	@LABTAPE=$(BUILD)/labtape bench/shell.sh
 	@LABTAPE=$(BUILD)/labtape bench/redact.sh
+	@bench/import-etherpad.py --labtape $(BUILD)/labtape
 
 # Installs build/labtape into $(PREFIX)/bin (default /usr/local) and the
 # systemd user unit.
