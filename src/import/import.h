@@ -79,7 +79,9 @@ struct import_summary {
 };
 
 /* Makes everything durable, all or nothing, and frees im (even on error,
- * when nothing is kept). Fills sum if not NULL. */
+ * when nothing is kept). Fills sum if not NULL. An import that added a
+ * unit is then written to the audit log; if that fails, the error says
+ * the import itself was kept. */
 int import_commit(struct import *im, struct import_summary *sum);
 
 /* Drops everything and frees im. */
