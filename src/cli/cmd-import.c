@@ -212,6 +212,7 @@ int cmd_import(int argc, char **argv)
 {
 	struct cli c = { "import", usage, NULL, NULL };
 
+	cli_many_files();
 	if (argc < 2)
 		return cli_usage_error(&c, "which source? See 'labtape import "
 				       "--help'");
