@@ -78,7 +78,7 @@ int gdocs_load(struct gdocs_log *log, const char *name, const char *data,
 		return lt_error(LT_EINVAL, "%s: byte %zu (line %d, column %d): "
 				"not JSON: %s", name,
 				g + (size_t)(err.position > 0 ? err.position : 0),
-				err.line, err.column, err.text);
+				err.line + (g > 0), err.column, err.text);
 	if (!json_is_object(log->root))
 		return lt_error(LT_EINVAL, "%s: not a revision changelog: the "
 				"JSON is not an object (save the answer of "
