@@ -22,6 +22,7 @@ static const char usage[] =
 	"adds nothing. Sources:\n"
 	"\n"
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
+	"  gdocs FILE      a Google Docs revision changelog (and --comments FILE)\n"
 	"\n"
 	"'labtape import SOURCE --help' says more about each.\n";
 
@@ -196,6 +197,8 @@ out:
 	return ok ? 0 : 1;
 }
 
+int import_gdocs(int argc, char **argv);
+
 /*
  * The importers, by name. Each lives in a file of its own (import-NAME.c)
  * and is called with argv[0] = NAME.
@@ -205,6 +208,7 @@ static const struct importer {
 	int (*fn)(int argc, char **argv);
 } importers[] = {
 	{ "cast", import_cast },
+	{ "gdocs", import_gdocs },
 	{ NULL, NULL },
 };
 
