@@ -23,6 +23,7 @@ static const char usage[] =
 	"\n"
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
 	"  etherpad FILE   a pad's history, from its .etherpad export\n"
+	"  gdocs FILE      a Google Docs revision changelog (and --comments FILE)\n"
 	"  posts FILE      published posts and their comments, as JSONL\n"
 	"\n"
 	"'labtape import SOURCE --help' says more about each.\n";
@@ -199,6 +200,7 @@ out:
 }
 
 int import_etherpad(int argc, char **argv);
+int import_gdocs(int argc, char **argv);
 int import_posts(int argc, char **argv);
 
 /*
@@ -211,6 +213,7 @@ static const struct importer {
 } importers[] = {
 	{ "cast", import_cast },
 	{ "etherpad", import_etherpad },
+	{ "gdocs", import_gdocs },
 	{ "posts", import_posts },
 	{ NULL, NULL },
 };
@@ -219,6 +222,7 @@ int cmd_import(int argc, char **argv)
 {
 	struct cli c = { "import", usage, NULL, NULL };
 
+	cli_many_files();
 	if (argc < 2)
 		return cli_usage_error(&c, "which source? See 'labtape import "
 				       "--help'");
