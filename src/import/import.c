@@ -224,6 +224,19 @@ int import_event(struct import *im, int64_t ts, const char *kind,
 	return r ? r : append(im, ts, kind);
 }
 
+int import_edit_json(struct import *im, int64_t ts, json_t *data)
+{
+	const char *doc = json_string_value(json_object_get(data, "doc"));
+
+	if (!doc) {
+		json_decref(data);
+		return lt_error(LT_EINVAL, "edit.op event: data.doc: required "
+				"string is missing");
+	}
+	json_object_set_new(data, "seq", json_integer(take_seq(im, doc)));
+	return import_event(im, ts, "edit.op", data);
+}
+
 /* A new chunk key when ts falls on another day than the last (note 3). */
 static void chunk_day(struct import *im, int64_t ts)
 {

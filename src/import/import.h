@@ -48,6 +48,11 @@ int64_t import_next_seq(struct import *im, const char *doc);
  * advances it. */
 int import_edit(struct import *im, int64_t ts, struct ev_edit *e);
 
+/* Appends an edit.op given as JSON, for the fields struct ev_edit has not
+ * (detail, native): sets its "seq" as import_edit() does; takes data's
+ * reference either way. */
+int import_edit_json(struct import *im, int64_t ts, json_t *data);
+
 /* Appends an event of a registered kind at ts, validating data first;
  * takes data's reference either way. Errors say which field is wrong. */
 int import_event(struct import *im, int64_t ts, const char *kind,
