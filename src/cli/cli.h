@@ -74,6 +74,7 @@ int cmd_passwd(int argc, char **argv);
 int cmd_append(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_docs(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
