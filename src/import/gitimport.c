@@ -33,6 +33,14 @@
  *     are left out and counted. Submodules (gitlinks) have no content
  *     here and are left out; symbolic links are files whose content is
  *     their target, as `git show` prints them.
+ *  8. A file's old version in a commit is the new one of the commit that
+ *     changed it last: each file keeps its blob (up to KEEP_MAX bytes in
+ *     all), so that each version is inflated once, not twice.
+ *  9. Most commits change a few files in a few folders: tree_diff()
+ *     compares trees itself, skipping equal subtrees, three times as fast
+ *     as libgit2's diff, which walks every entry. Only a commit that
+ *     adds and deletes files, where renames may hide, goes through
+ *     libgit2's diff and git_diff_find_similar().
  */
 #include "gitimport.h"
 
@@ -41,6 +49,7 @@
 #include <string.h>
 
 #include <git2.h>
+#include <git2/sys/repository.h>
 #include <jansson.h>
 
 #include "buf.h"
@@ -53,10 +62,15 @@
 
 #define TEXT_MAX (8u << 20)
 #define SNAPSHOT_EVERY 300
+/* How much of the files' last versions to keep at most (note 8). */
+#define KEEP_MAX ((size_t)256 << 20)
 
 struct gfile {
 	char *doc;
 	unsigned since;		/* edits since its last snapshot (note 4) */
+	git_blob *last;		/* its content now, if kept (note 8) */
+	int last_text;		/* last is text (note 4) */
+	int new_text;		/* what emit_content() found of the new one */
 };
 
 struct gi {
@@ -72,6 +86,7 @@ struct gi {
 	/* The files of the commit last imported (cur): path -> struct gfile *
 	 * (NULL: none there now), and the ids they hold: doc -> non-NULL. */
 	struct strmap files, live;
+	size_t kept;		/* bytes of the files' last blobs */
 	git_oid cur;
 	int have_cur;
 
@@ -153,36 +168,52 @@ static struct gfile *file_take(struct gi *g, const char *path)
 	return f;
 }
 
-static void file_put(struct gi *g, const char *path, struct gfile *f)
+/* f's content is now blob, which it keeps if there is room (note 8);
+ * takes blob. */
+static void file_keep(struct gi *g, struct gfile *f, git_blob *blob)
 {
-	struct strmap_ent *e = strmap_put(&g->files, path);
+	size_t n = blob ? (size_t)git_blob_rawsize(blob) : 0;
 
-	if (e->val) {	/* cannot happen: deletes and renames went first */
-		struct gfile *old = e->val;
-		strmap_put(&g->live, old->doc)->val = NULL;
-		free(old->doc);
-		free(old);
+	if (f->last) {
+		g->kept -= (size_t)git_blob_rawsize(f->last);
+		git_blob_free(f->last);
+		f->last = NULL;
 	}
-	e->val = f;
-	strmap_put(&g->live, f->doc)->val = f;
+	if (blob && g->kept + n <= KEEP_MAX) {
+		f->last = blob;
+		f->last_text = f->new_text;
+		g->kept += n;
+	} else {
+		git_blob_free(blob);
+	}
 }
 
 static void file_free(struct gi *g, struct gfile *f)
 {
-	strmap_put(&g->live, f->doc)->val = NULL;
+	struct strmap_ent *e = strmap_get(&g->live, f->doc);
+
+	if (e && e->val == f)
+		e->val = NULL;
+	file_keep(g, f, NULL);
 	free(f->doc);
 	free(f);
 }
 
+static void file_put(struct gi *g, const char *path, struct gfile *f)
+{
+	struct strmap_ent *e = strmap_put(&g->files, path);
+
+	if (e->val)	/* cannot happen: deletes and renames went first */
+		file_free(g, e->val);
+	e->val = f;
+	strmap_put(&g->live, f->doc)->val = f;
+}
+
 static void files_clear(struct gi *g)
 {
-	for (size_t i = 0; i < g->files.size; i++) {
-		struct gfile *f = g->files.v[i].val;
-		if (g->files.v[i].key && f) {
-			free(f->doc);
-			free(f);
-		}
-	}
+	for (size_t i = 0; i < g->files.size; i++)
+		if (g->files.v[i].key && g->files.v[i].val)
+			file_free(g, g->files.v[i].val);
 	strmap_release(&g->files);
 	strmap_release(&g->live);
 	g->have_cur = 0;
@@ -242,6 +273,7 @@ static int emit_snapshot(struct gi *g, struct gfile *f, const char *path,
 	return import_edit(g->im, g->ts, &e);
 }
 
+/* The edits from a to b (a is text); LT_EINVAL if b is not UTF-8. */
 static int emit_edits(struct gi *g, struct gfile *f, const char *path,
 		      const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -265,8 +297,9 @@ static int emit_edits(struct gi *g, struct gfile *f, const char *path,
 			e.ins = t->ins;
 			e.ins_len = t->ins_len;
 		}
+		/* Not LT_EINVAL, which would say that b is not UTF-8. */
 		if ((r = import_edit(g->im, g->ts, &e)) < 0)
-			return r;
+			return r == LT_EINVAL ? LT_ECORRUPT : r;
 		f->since++;
 	}
 	if (f->since >= g->every)
@@ -301,17 +334,26 @@ static int emit_content(struct gi *g, struct gfile *f, const char *path,
 {
 	const char *b = git_blob_rawcontent(new);
 	size_t blen = (size_t)git_blob_rawsize(new);
+	int r;
 
-	if (!is_text(b, blen))
-		return import_blob(g->im, g->ts, f->doc, path, g->hex,
-				   g->actor.data, b, blen);
-	if (old) {
+	f->new_text = blen <= TEXT_MAX && !memchr(b, 0, blen);
+	if (f->new_text && old) {
 		const char *a = git_blob_rawcontent(old);
 		size_t alen = (size_t)git_blob_rawsize(old);
-		if (is_text(a, alen))
-			return emit_edits(g, f, path, a, alen, b, blen);
+		/* text_diff() checks that b is UTF-8 (is_text() would be a
+		 * third pass over it). */
+		if (old == f->last ? f->last_text : is_text(a, alen)) {
+			r = emit_edits(g, f, path, a, alen, b, blen);
+			if (r != LT_EINVAL)
+				return r;
+			f->new_text = 0;
+		}
 	}
-	return emit_snapshot(g, f, path, b, blen);
+	if (f->new_text && text_utf8_check(b, blen) == blen)
+		return emit_snapshot(g, f, path, b, blen);
+	f->new_text = 0;
+	return import_blob(g->im, g->ts, f->doc, path, g->hex, g->actor.data,
+			   b, blen);
 }
 
 /* A file that appears at path with blob id. */
@@ -330,7 +372,7 @@ static int add_file(struct gi *g, const char *path, const git_oid *id)
 	f = file_new(g, path);
 	file_put(g, path, f);
 	r = emit_content(g, f, path, NULL, blob);
-	git_blob_free(blob);
+	file_keep(g, f, blob);
 	return r;
 }
 
@@ -393,11 +435,15 @@ static int change(struct gi *g, struct gfile *f, const char *path,
 
 	if (git_oid_equal(old_id, new_id))
 		return 0;
-	if ((r = blob_load(g, old_id, &a)) == 0 &&
-	    (r = blob_load(g, new_id, &b)) == 0)
+	if (f->last && git_oid_equal(git_blob_id(f->last), old_id))
+		a = f->last;
+	else if ((r = blob_load(g, old_id, &a)) < 0)
+		return r;
+	if ((r = blob_load(g, new_id, &b)) == 0)
 		r = emit_content(g, f, path, a, b);
-	git_blob_free(a);
-	git_blob_free(b);
+	if (a != f->last)
+		git_blob_free(a);
+	file_keep(g, f, b);
 	return r;
 }
 
@@ -461,38 +507,172 @@ static int apply_delta(struct gi *g, const git_diff_delta *d, enum phase ph,
 	}
 }
 
-static int apply_diff(struct gi *g, git_tree *from, git_tree *to)
+/* The deltas of one commit, made by tree_diff() (note 9). */
+struct deltas {
+	git_diff_delta *v;
+	size_t n, alloc;
+	size_t added, deleted;
+};
+
+static void deltas_release(struct deltas *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free((char *)d->v[i].old_file.path);
+		if (d->v[i].new_file.path != d->v[i].old_file.path)
+			free((char *)d->v[i].new_file.path);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+static void delta_side(git_diff_file *f, const git_tree_entry *e, char *path)
+{
+	f->path = path;
+	if (e) {
+		f->id = *git_tree_entry_id(e);
+		f->mode = git_tree_entry_filemode(e);
+	}
+}
+
+static void delta_add(struct deltas *d, git_delta_t status,
+		      const struct buf *prefix, const git_tree_entry *a,
+		      const git_tree_entry *b)
+{
+	git_diff_delta *x;
+	struct buf path = BUF_INIT;
+	char *p;
+
+	buf_addf(&path, "%s%s", prefix->data,
+		 git_tree_entry_name(a ? a : b));
+	p = buf_detach(&path, NULL);
+	XGROW(d->v, d->n + 1, d->alloc);
+	x = &d->v[d->n++];
+	memset(x, 0, sizeof(*x));
+	x->status = status;
+	delta_side(&x->old_file, a, p);
+	delta_side(&x->new_file, b, p);
+	d->added += status == GIT_DELTA_ADDED;
+	d->deleted += status == GIT_DELTA_DELETED;
+}
+
+/* The class of a mode, as a typechange sees it. */
+static int mode_class(uint32_t mode)
+{
+	return mode == GIT_FILEMODE_BLOB_EXECUTABLE ? GIT_FILEMODE_BLOB : (int)mode;
+}
+
+/*
+ * Compares trees a and b (either may be NULL) under prefix, as libgit2's
+ * diff does without rename detection, but skipping subtrees whose ids are
+ * equal (note 9).
+ */
+static int tree_diff(struct gi *g, const git_tree *a, const git_tree *b,
+		     struct buf *prefix, struct deltas *out)
+{
+	size_t na = a ? git_tree_entrycount(a) : 0, i = 0;
+	size_t nb = b ? git_tree_entrycount(b) : 0, j = 0;
+	size_t plen = prefix->len;
+	int r = 0;
+
+	while (!r && (i < na || j < nb)) {
+		const git_tree_entry *x = i < na ? git_tree_entry_byindex(a, i) : NULL;
+		const git_tree_entry *y = j < nb ? git_tree_entry_byindex(b, j) : NULL;
+		int c = !x ? 1 : !y ? -1 : git_tree_entry_cmp(x, y);
+		int xt = x && git_tree_entry_type(x) == GIT_OBJECT_TREE;
+		int yt = y && git_tree_entry_type(y) == GIT_OBJECT_TREE;
+		git_tree *sx = NULL, *sy = NULL;
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (c == 0 && git_oid_equal(git_tree_entry_id(x),
+					    git_tree_entry_id(y)) &&
+		    git_tree_entry_filemode(x) == git_tree_entry_filemode(y))
+			continue;
+		if (c > 0)
+			x = NULL, xt = 0;
+		if (c < 0)
+			y = NULL, yt = 0;
+		if (x && y && !xt && !yt) {
+			delta_add(out, mode_class(git_tree_entry_filemode(x)) ==
+				  mode_class(git_tree_entry_filemode(y)) ?
+				  GIT_DELTA_MODIFIED : GIT_DELTA_TYPECHANGE,
+				  prefix, x, y);
+			continue;
+		}
+		if (x && !xt)
+			delta_add(out, GIT_DELTA_DELETED, prefix, x, NULL);
+		if (y && !yt)
+			delta_add(out, GIT_DELTA_ADDED, prefix, NULL, y);
+		if (!xt && !yt)
+			continue;
+		if ((xt && git_tree_lookup(&sx, g->repo, git_tree_entry_id(x)) < 0) ||
+		    (yt && git_tree_lookup(&sy, g->repo, git_tree_entry_id(y)) < 0)) {
+			r = git_fail("cannot read a tree of the commit");
+		} else {
+			buf_addf(prefix, "%s/", git_tree_entry_name(xt ? x : y));
+			r = tree_diff(g, sx, sy, prefix, out);
+			buf_setlen(prefix, plen);
+		}
+		git_tree_free(sx);
+		git_tree_free(sy);
+	}
+	return r;
+}
+
+/* The deltas through libgit2's diff, renames found: for a commit that
+ * adds and deletes files. */
+static int find_renames(struct gi *g, git_tree *from, git_tree *to,
+			git_diff **out)
 {
 	git_diff_options dopts;
 	git_diff_find_options fopts;
-	git_diff *diff = NULL;
-	struct gfile **moving = NULL;
-	size_t n;
-	int r = 0;
 
 	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
 	git_diff_find_options_init(&fopts, GIT_DIFF_FIND_OPTIONS_VERSION);
 	/* Content is read here, not by the diff. */
 	dopts.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_INCLUDE_TYPECHANGE;
 	fopts.flags = GIT_DIFF_FIND_RENAMES;
-	if (git_diff_tree_to_tree(&diff, g->repo, from, to, &dopts) < 0 ||
-	    git_diff_find_similar(diff, &fopts) < 0) {
-		git_diff_free(diff);
+	if (git_diff_tree_to_tree(out, g->repo, from, to, &dopts) < 0 ||
+	    git_diff_find_similar(*out, &fopts) < 0) {
+		git_diff_free(*out);
+		*out = NULL;
 		return git_fail("cannot diff the commit");
 	}
-	n = git_diff_num_deltas(diff);
+	return 0;
+}
+
+static int apply_diff(struct gi *g, git_tree *from, git_tree *to)
+{
+	struct deltas d = { 0 };
+	struct buf prefix = BUF_INIT;
+	git_diff *diff = NULL;
+	struct gfile **moving = NULL;
+	size_t n;
+	int r;
+
+	buf_addstr(&prefix, "");
+	r = tree_diff(g, from, to, &prefix, &d);
+	buf_release(&prefix);
+	if (!r && d.added && d.deleted)
+		r = find_renames(g, from, to, &diff);
+	if (r < 0) {
+		deltas_release(&d);
+		return r;
+	}
+	n = diff ? git_diff_num_deltas(diff) : d.n;
 	moving = xcalloc(n ? n : 1, sizeof(*moving));
 	for (enum phase ph = P_DELETE; ph < P_END && !r; ph++)
 		for (size_t i = 0; i < n && !r; i++)
-			r = apply_delta(g, git_diff_get_delta(diff, i), ph,
-					&moving[i]);
+			r = apply_delta(g, diff ? git_diff_get_delta(diff, i)
+					: &d.v[i], ph, &moving[i]);
 	for (size_t i = 0; i < n; i++)
-		if (moving[i]) {
-			free(moving[i]->doc);
-			free(moving[i]);
-		}
+		if (moving[i])
+			file_free(g, moving[i]);
 	free(moving);
 	git_diff_free(diff);
+	deltas_release(&d);
 	return r;
 }
 
@@ -758,6 +938,23 @@ static int run(struct gi *g, const struct gitimport_opts *o)
 	return r;
 }
 
+/*
+ * Each diff takes a snapshot of the repository's configuration, which
+ * stats its files again to see if they changed: the repository gets a
+ * snapshot of its own instead, taken once (the import does not write
+ * the configuration, and one that changes meanwhile is read as it was).
+ */
+static void freeze_config(git_repository *repo)
+{
+	git_config *cfg = NULL, *snap = NULL;
+
+	if (git_repository_config(&cfg, repo) == 0 &&
+	    git_config_snapshot(&snap, cfg) == 0)
+		git_repository_set_config(repo, snap);
+	git_config_free(snap);
+	git_config_free(cfg);
+}
+
 int gitimport_run(struct vault *v, const struct gitimport_opts *o,
 		  struct gitimport_result *res)
 {
@@ -773,11 +970,15 @@ int gitimport_run(struct vault *v, const struct gitimport_opts *o,
 	buf_init(&g.scratch, 0);
 	text_edits_init(&g.ed);
 	git_libgit2_init();
+	/* git itself does not hash every object it reads again; zlib's
+	 * checksum still finds a damaged one. A sixth of the time. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (git_repository_open_ext(&g.repo, o->repo,
 				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		r = git_fail("not a git repository");
 		goto out;
 	}
+	freeze_config(g.repo);
 	g.name = repo_name(g.repo);
 	if (!g.name[0] || !is_utf8(g.name)) {
 		r = lt_error(LT_EINVAL, "the repository's folder name is not "
