@@ -41,6 +41,8 @@ fuzz:
 # installs asciinema if missing and takes a few minutes.
 # bench/redact.sh (labtape redact beside grep -E, 1 GiB of mixed text)
 # takes a few minutes, most of it grep.
+# bench/import-git.sh (labtape import git beside git log -p, 10,000
+# commits made with git fast-import) takes a few minutes.
 bench: all
 	@$(BUILD)/bench/ingest
 	@$(BUILD)/bench/history
@@ -49,6 +51,7 @@ bench: all
 	@LABTAPE=$(BUILD)/labtape bench/shell.sh
 	@LABTAPE=$(BUILD)/labtape bench/redact.sh
 	@bench/import-etherpad.py --labtape $(BUILD)/labtape
+	@LABTAPE=$(BUILD)/labtape bench/import-git.sh
 
 # Installs build/labtape into $(PREFIX)/bin (default /usr/local) and the
 # systemd user unit.

@@ -80,6 +80,7 @@ int cmd_passwd(int argc, char **argv);
 int cmd_append(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_docs(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
@@ -100,6 +101,8 @@ int cmd_export(int argc, char **argv);
 int cmd_export_dataset(const char *kind, int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_gdocs_bot(int argc, char **argv);
+/* labtape import git (import-git.c), called by cmd_import. */
+int import_git(int argc, char **argv);
 int cmd_recipient(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_open(int argc, char **argv);

@@ -17,6 +17,10 @@
  *     snapshot, a blob, a delete) up to the version's end: text through
  *     text_replay (a piece table), notebooks cell by cell, blobs from
  *     their chunks (a third pass, for fs.chunk).
+ *  5. A document imported from git (git:NAME:PATH, gitimport.c) is found
+ *     through the ledger instead (git_find_doc): the commit's line of
+ *     history (gitrec_chain) orders its events by commit, then seq, and
+ *     only events on that line count. Steps 3 and 4 are the same.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -30,6 +34,7 @@
 #include "cli.h"
 #include "error.h"
 #include "events.h"
+#include "gitrec.h"
 #include "ltime.h"
 #include "nbjson.h"
 #include "text.h"
@@ -39,6 +44,7 @@
 static const char usage[] =
 	"usage: labtape history PATH [--list] [--version N | --at TIME] [--ops]\n"
 	"                       [--doc ID] [--vault DIR] [--passphrase-file FILE]\n"
+	"       labtape history git:NAME:PATH [--rev COMMIT] [--list | --ops]\n"
 	"\n"
 	"Shows what was recorded of one file in a watched folder: every saved\n"
 	"version, any version byte for byte, or the edits between them.\n"
@@ -68,7 +74,17 @@ static const char usage[] =
 	"written the way nbformat writes them (one-space indents, sorted keys,\n"
 	"sources split in lines), so a notebook that Jupyter or nbformat saved\n"
 	"comes back byte for byte; one saved by another tool comes back with\n"
-	"the same cells, outputs and metadata, but not the same bytes.\n";
+	"the same cells, outputs and metadata, but not the same bytes.\n"
+	"\n"
+	"Files imported from git ('labtape import git') are named git:NAME:PATH,\n"
+	"NAME the repository's folder and PATH the file's path at the commit:\n"
+	"\n"
+	"  --rev COMMIT    prints the file as COMMIT (a full or abbreviated id of\n"
+	"                  an imported commit) left it, byte for byte as 'git\n"
+	"                  show COMMIT:PATH'; with --list, its versions up to\n"
+	"                  COMMIT (one per commit that changed it); with --ops,\n"
+	"                  the edits of the last of them. Without --rev: the\n"
+	"                  last commit imported.\n";
 
 /* ---- The record of one document --------------------------------------- */
 
@@ -88,6 +104,7 @@ struct hev {
 	json_t *data;
 	uint64_t seq;
 	size_t order;		/* arrival, to sort stably */
+	uint64_t rank;		/* git: the commit's place on its line */
 	enum hev_type type;
 	const char *path;	/* never NULL */
 	const char *group;	/* may be NULL */
@@ -121,6 +138,7 @@ struct history {
 	struct version *ver;
 	size_t nv, valloc;
 	int whole;		/* every version is shown */
+	const struct strmap *chain;	/* git: the commits of the line */
 };
 
 static const char *jstr(const json_t *o, const char *key)
@@ -660,6 +678,8 @@ static int cmp_hev(const void *a, const void *b)
 {
 	const struct hev *x = a, *y = b;
 
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
@@ -688,7 +708,8 @@ static int load_doc(struct vault *v, struct history *h, int64_t since)
 		}
 		if (!data)
 			continue;
-		if (!streq(jstr(data, "doc"), h->doc)) {
+		if (!streq(jstr(data, "doc"), h->doc) ||
+		    (h->chain && !gitrec_rank(h->chain, jstr(data, "group")))) {
 			json_decref(data);
 			continue;
 		}
@@ -700,10 +721,17 @@ static int load_doc(struct vault *v, struct history *h, int64_t since)
 		e->data = data;
 		e->order = h->n++;
 		classify(e);
+		if (h->chain)
+			e->rank = gitrec_rank(h->chain, e->group);
 	}
 	vault_iter_free(it);
 	if (h->n)
 		qsort(h->ev, h->n, sizeof(*h->ev), cmp_hev);
+	/* A git document's seqs go on from import to import, in the order
+	 * of the imports, not of the commits: gaps on one line are expected
+	 * there. */
+	if (h->chain)
+		return 0;
 	/* The same seq twice (an event written again after a crash): keep
 	 * the first. A gap means events are missing. */
 	for (size_t i = 0; i < h->n; i++) {
@@ -994,6 +1022,100 @@ out:
 	return r;
 }
 
+/* ---- Documents imported from git -------------------------------------- */
+
+struct git_stream {
+	const char *arg;
+	char *stream;		/* the longest git:NAME that arg starts with */
+};
+
+static void match_stream(void *ctx, const struct vault_stat_row *row)
+{
+	struct git_stream *gs = ctx;
+	size_t n = strlen(row->stream);
+
+	if (strncmp(row->stream, "git:", 4) || strncmp(gs->arg, row->stream, n) ||
+	    gs->arg[n] != ':' || (gs->stream && strlen(gs->stream) >= n))
+		return;
+	free(gs->stream);
+	gs->stream = xstrdup(row->stream);
+}
+
+/*
+ * Finds the document that has the path in arg (git:NAME:PATH) at commit
+ * rev (NULL: the last imported) and loads its events on that commit's
+ * line into h (outline, step 5). Prints errors.
+ */
+static int git_find_doc(struct vault *v, const char *arg, const char *rev,
+			struct history *h, struct strmap *chain)
+{
+	struct git_stream gs = { arg, NULL };
+	struct gitrec g = GITREC_INIT;
+	struct gitrec_files fs = GITREC_FILES_INIT;
+	const struct gitrec_file *live = NULL, *gone = NULL;
+	const char *path, *commit;
+	size_t idx;
+	int r = 1;
+
+	if (vault_stats(v, match_stream, &gs) < 0) {
+		cli_error("%s", lt_errmsg());
+		goto out;
+	}
+	if (!gs.stream) {
+		cli_error("no git repository imported has the document '%s' "
+			  "(see 'labtape docs')", arg);
+		goto out;
+	}
+	path = arg + strlen(gs.stream) + 1;
+	if (gitrec_load(&g, v, gs.stream) < 0 ||
+	    (rev ? gitrec_find(&g, rev, &idx) : gitrec_head(&g, &idx)) < 0) {
+		cli_error("%s: %s", gs.stream, lt_errmsg());
+		goto out;
+	}
+	commit = g.u[idx].id;
+	gitrec_chain(&g, idx, chain);
+	if (gitrec_files(v, gs.stream, chain, &fs) < 0) {
+		cli_error("%s", lt_errmsg());
+		goto out;
+	}
+	for (size_t i = 0; i < fs.n; i++) {
+		const struct gitrec_file *f = &fs.v[i];
+		const struct gitrec_file **best = f->gone ? &gone : &live;
+		if (strcmp(f->path, path))
+			continue;
+		if (!*best || f->rank > (*best)->rank ||
+		    (f->rank == (*best)->rank && f->seq > (*best)->seq))
+			*best = f;
+	}
+	if (!live) {
+		if (gone)
+			cli_error("'%s' did not exist at commit %.12s: it was "
+				  "deleted in commit %.12s", path, commit,
+				  gone->group);
+		else
+			cli_error("'%s' did not exist at commit %.12s of %s",
+				  path, commit, gs.stream);
+		goto out;
+	}
+	h->stream = gs.stream;
+	gs.stream = NULL;
+	h->rel = xstrdup(path);
+	h->doc = xstrdup(live->doc);
+	h->whole = 1;
+	h->chain = chain;
+	if (load_doc(v, h, INT64_MIN) < 0) {
+		cli_error("%s", lt_errmsg());
+		goto out;
+	}
+	make_versions(h);
+	r = 0;
+out:
+	free(gs.stream);
+	gitrec_files_release(&fs);
+	gitrec_release(&g);
+	return r;
+}
+
 /* ---- Blobs ------------------------------------------------------------ */
 
 /*
@@ -1146,6 +1268,9 @@ static int print_list(const struct history *h)
 				 ver->from ? ver->from : "?");
 		if (ver->flags & V_DELETED)
 			buf_addstr(&line, "  deleted");
+		if (h->chain && h->ev[ver->first].group)
+			buf_addf(&line, "  commit %.12s",
+				 h->ev[ver->first].group);
 		buf_addch(&line, '\n');
 		fwrite(line.data, 1, line.len, stdout);
 	}
@@ -1273,12 +1398,14 @@ int cmd_history(int argc, char **argv)
 		{ "at", required_argument, NULL, 'a' },
 		{ "ops", no_argument, NULL, 'o' },
 		{ "doc", required_argument, NULL, 'd' },
+		{ "rev", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct strmap chain = STRMAP_INIT;
 	struct cli c = { "history", usage, NULL, NULL };
 	struct history h = { 0 };
 	struct vault *v = NULL;
-	const char *doc = NULL;
+	const char *doc = NULL, *rev = NULL;
 	unsigned long long n = 0;
 	int opt, r, list = 0, ops = 0, have_n = 0, at = 0;
 	int64_t t = 0;
@@ -1290,6 +1417,7 @@ int cmd_history(int argc, char **argv)
 		case 'l': list = 1; break;
 		case 'o': ops = 1; break;
 		case 'd': doc = optarg; break;
+		case 'r': rev = optarg; break;
 		case 'n':
 			errno = 0;
 			n = strtoull(optarg, &end, 10);
@@ -1322,11 +1450,32 @@ int cmd_history(int argc, char **argv)
 		return cli_usage_error(&c, "--list shows every version: it "
 				       "does not go with --version, --at or "
 				       "--ops");
+	if (!strncmp(argv[optind], "git:", 4)) {
+		if (doc)
+			return cli_usage_error(&c, "--doc is for recorded "
+					       "files; git:NAME:PATH names one "
+					       "already");
+		if (rev && (have_n || at))
+			return cli_usage_error(&c, "--rev names a version "
+					       "already: no --version or --at");
+		/* The file at --rev: the last version on its line. */
+		if (rev && !list)
+			have_n = 1;
+	} else if (rev) {
+		return cli_usage_error(&c, "--rev is for files imported from "
+				       "git (labtape history git:NAME:PATH "
+				       "--rev COMMIT)");
+	}
 	if (cli_open_unlocked(&c, &v))
 		return 1;
-	r = find_doc(v, argv[optind], doc, !have_n && !at && !ops, &h);
+	if (!strncmp(argv[optind], "git:", 4))
+		r = git_find_doc(v, argv[optind], rev, &h, &chain);
+	else
+		r = find_doc(v, argv[optind], doc, !have_n && !at && !ops, &h);
 	if (r)
 		goto out;
+	if (rev && have_n)
+		n = h.nv;
 	if (!have_n && !at) {
 		if (ops)
 			print_ops(&h, 0, h.nv);
@@ -1343,6 +1492,7 @@ int cmd_history(int argc, char **argv)
 		r = cli_error("cannot write the output");
 out:
 	history_release(&h);
+	strmap_release(&chain);
 	vault_free(v);
 	return r;
 }

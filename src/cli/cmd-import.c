@@ -24,6 +24,7 @@ static const char usage[] =
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
 	"  etherpad FILE   a pad's history, from its .etherpad export\n"
 	"  gdocs FILE      a Google Docs revision changelog (and --comments FILE)\n"
+	"  git REPO        a git repository's history: every change of every file\n"
 	"  posts FILE      published posts and their comments, as JSONL\n"
 	"\n"
 	"'labtape import SOURCE --help' says more about each.\n";
@@ -214,6 +215,7 @@ static const struct importer {
 	{ "cast", import_cast },
 	{ "etherpad", import_etherpad },
 	{ "gdocs", import_gdocs },
+	{ "git", import_git },
 	{ "posts", import_posts },
 	{ NULL, NULL },
 };

@@ -43,6 +43,7 @@ static const struct command commands[] = {
 	{ "append", cmd_append, "append JSONL events from stdin to a stream" },
 	{ "log", cmd_log, "show recorded events in time order" },
 	{ "history", cmd_history, "a file's recorded versions, any of them" },
+	{ "docs", cmd_docs, "list the documents in the vault" },
 	{ "sessions", cmd_sessions, "list the recorded terminal sessions" },
 	{ "export", NULL, "datasets (edits, events, timeline, cast) and casts out" },
 	{ "redact", NULL, "replace personal data and secrets in stdin" },

@@ -329,6 +329,11 @@ static const struct ev_field import_unit_fields[] = {
 	/* 1 */ { "seqs", EV_OBJECT, 0,
 		  "for each document the unit edited, its next sequence number" },
 	/* 2 */ { "source", EV_STRING, 0, "the importer: git, gdocs, ..." },
+	/* 3 */ { "after", EV_STRING, 0,
+		  "the unit this one continues (a commit's first parent), if "
+		  "that was imported first" },
+	/* 4 */ { "native", EV_ANY, 0,
+		  "the source's verbatim record of the unit (a commit's header)" },
 };
 
 /* Sorted by name. */

@@ -309,7 +309,13 @@ int import_blob(struct import *im, int64_t ts, const char *doc,
 
 int import_unit_done(struct import *im, const char *unit, int64_t ts)
 {
-	json_t *d = json_object(), *seqs = json_object();
+	return import_unit_done_with(im, unit, ts, NULL);
+}
+
+int import_unit_done_with(struct import *im, const char *unit, int64_t ts,
+			  json_t *fields)
+{
+	json_t *d = fields ? fields : json_object(), *seqs = json_object();
 	int r;
 
 	for (size_t i = 0; i < im->touched.size; i++) {

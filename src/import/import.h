@@ -72,6 +72,11 @@ int import_blob(struct import *im, int64_t ts, const char *doc,
  * the documents it touched. */
 int import_unit_done(struct import *im, const char *unit, int64_t ts);
 
+/* The same, with more fields of the ledger entry (import.unit: "after",
+ * "native"): fields, an object or NULL, is taken either way. */
+int import_unit_done_with(struct import *im, const char *unit, int64_t ts,
+			  json_t *fields);
+
 /* Counts a unit that import_seen() said was there already. */
 void import_skipped(struct import *im);
 
