@@ -93,6 +93,8 @@ int cmd_export(int argc, char **argv);
 /* labtape export edits|events|cast -o DIR (cmd-dataset.c). */
 int cmd_export_dataset(const char *kind, int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* The importers of labtape-import (cmd-import.c's table), import-*.c. */
+int import_slack(int argc, char **argv);
 int cmd_recipient(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_open(int argc, char **argv);

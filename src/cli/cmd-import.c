@@ -22,6 +22,7 @@ static const char usage[] =
 	"adds nothing. Sources:\n"
 	"\n"
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
+	"  slack ZIP       a Slack workspace export: messages, threads, edits\n"
 	"\n"
 	"'labtape import SOURCE --help' says more about each.\n";
 
@@ -205,6 +206,7 @@ static const struct importer {
 	int (*fn)(int argc, char **argv);
 } importers[] = {
 	{ "cast", import_cast },
+	{ "slack", import_slack },
 	{ NULL, NULL },
 };
 
