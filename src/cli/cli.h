@@ -95,6 +95,7 @@ int cmd_export_dataset(const char *kind, int argc, char **argv);
 int cmd_import(int argc, char **argv);
 /* The importers of labtape-import (cmd-import.c's table), import-*.c. */
 int import_slack(int argc, char **argv);
+int import_mail(int argc, char **argv);
 int cmd_recipient(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_open(int argc, char **argv);

@@ -23,6 +23,7 @@ static const char usage[] =
 	"\n"
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
 	"  slack ZIP       a Slack workspace export: messages, threads, edits\n"
+	"  mail PATH       an mbox file or a Maildir folder, attachments too\n"
 	"\n"
 	"'labtape import SOURCE --help' says more about each.\n";
 
@@ -207,6 +208,7 @@ static const struct importer {
 } importers[] = {
 	{ "cast", import_cast },
 	{ "slack", import_slack },
+	{ "mail", import_mail },
 	{ NULL, NULL },
 };
 

@@ -106,20 +106,6 @@ static int read_entry(struct archive *a, const char *path,
 	return 0;
 }
 
-/* The last part of path, without trailing slashes. */
-static void path_base(const char *path, struct buf *out)
-{
-	size_t n = strlen(path), s;
-
-	while (n > 1 && path[n - 1] == '/')
-		n--;
-	s = n;
-	while (s > 0 && path[s - 1] != '/')
-		s--;
-	buf_reset(out);
-	buf_add(out, path + s, n - s);
-}
-
 /* Pass 1: the workspace's users and channels, and the day count. */
 static int read_lists(struct slack_import *x)
 {
@@ -242,7 +228,7 @@ int import_slack(int argc, char **argv)
 	x.path = argv[optind];
 	if (!ws) {
 		size_t n;
-		path_base(x.path, &name);
+		lt_basename(x.path, &name);
 		n = name.len;
 		if (n > 4 && !strcmp(name.data + n - 4, ".zip"))
 			buf_setlen(&name, n - 4);
