@@ -51,8 +51,8 @@ static const char usage_cast[] =
 	"                     ('labtape sessions' lists them)\n"
 	"  -o, --output FILE  write to FILE (default: stdout)\n";
 
-static const char *const kinds[] = { "cast", "conversations", "edits",
-				     "events", "timeline", NULL };
+static const char *const kinds[] = { "cast", "edits", "events", "timeline",
+				     "conversations", NULL };
 
 /* A marker from another stream (e.g. the recorder's) that names the
  * session. */
@@ -365,8 +365,8 @@ int cmd_export(int argc, char **argv)
 	struct buf list = BUF_INIT;
 
 	if (argc < 2)
-		return cli_usage_error(&c, "which kind? One of: cast, "
-				       "conversations, edits, events, timeline");
+		return cli_usage_error(&c, "which kind? One of: cast, edits, "
+				       "events, timeline, conversations");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);
 		return 0;
