@@ -139,10 +139,11 @@ int slack_read_users(struct slack *s, const char *file, const char *entry,
 		if (!name)
 			name = nonempty(opt_str(u, "name", &bad));
 		if (bad) {
-			json_decref(a);
-			return lt_error(LT_EINVAL, "%s: entry %s: user %zu (%s): "
-					"a name that is not a string", file,
-					entry, i + 1, id);
+			r = lt_error(LT_EINVAL, "%s: entry %s: user %zu (%s): "
+				     "a name that is not a string", file, entry,
+				     i + 1, id);
+			json_decref(a);	/* id is a's: after the message */
+			return r;
 		}
 		e = strmap_put(&s->users, id);
 		free(e->val);
