@@ -48,7 +48,7 @@ struct mail_import {
 	const char *path;
 	const char *channel;
 	struct import *im;
-	uint64_t done, total;
+	uint64_t total;		/* for the progress: bytes or files */
 	struct buf doc, where;
 };
 
@@ -62,7 +62,6 @@ static int import_one(struct mail_import *x, const char *where,
 
 	if ((r = mail_parse(x->path, where, p, n, x->channel, fallback, &m)))
 		return r;
-	import_progress(x->im, ++x->done, x->total);
 	if (import_seen(x->im, m.id)) {
 		import_skipped(x->im);
 		mail_msg_release(&m);
@@ -104,6 +103,7 @@ static int on_mbox(void *ctx, const struct mbox_msg *mm)
 
 	buf_reset(&x->where);
 	buf_addf(&x->where, "line %zu", mm->line);
+	import_progress(x->im, mm->end, x->total);
 	return import_one(x, x->where.data, mm->p, mm->n, mm->from_t);
 }
 
@@ -121,8 +121,10 @@ static int read_mbox(struct mail_import *x)
 	else if ((p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
 			   fd, 0)) == MAP_FAILED)
 		r = lt_error_errno(LT_EIO, "cannot read '%s'", x->path);
-	else
+	else {
+		x->total = (uint64_t)st.st_size;
 		r = mail_mbox_split(x->path, p, (size_t)st.st_size, on_mbox, x);
+	}
 	if (p && p != MAP_FAILED)
 		munmap(p, (size_t)st.st_size);
 	if (fd >= 0)
@@ -193,6 +195,7 @@ static int read_maildir(struct mail_import *x)
 		buf_reset(&data);	/* lt_read_file() appends */
 		if ((r = lt_read_file(p.data, 1u << 30, &data)))
 			break;
+		import_progress(x->im, i + 1, n);
 		r = import_one(x, v[i], data.data, data.len, maildir_time(v[i]));
 	}
 	for (size_t i = 0; i < n; i++)

@@ -52,6 +52,7 @@ static const char *const list_files[] = {
 
 struct slack_import {
 	const char *path;
+	const char *entry;	/* the day file being read */
 	struct import *im;
 	struct slack *s;
 	uint64_t days, done;
@@ -163,8 +164,9 @@ static int on_msg(void *ctx, const struct slack_msg *m)
 		return 0;
 	}
 	if ((r = import_event(x->im, m->t, "msg.message", json_incref(m->data))))
-		return lt_error(r, "%s: message %zu (%s): %s", x->path,
-				m->index, m->unit, lt_errmsg());
+		return lt_error(r, "%s: entry %s: message %zu (%s): %s",
+				x->path, x->entry, m->index, m->unit,
+				lt_errmsg());
 	return import_unit_done(x->im, m->unit, m->t);
 }
 
@@ -183,6 +185,7 @@ static int read_days(struct slack_import *x)
 
 		if (!slack_is_day(name))
 			continue;
+		x->entry = name;
 		if (!(r = read_entry(a, x->path, e, &b)))
 			r = slack_read_day(x->s, x->path, name, b.data, b.len,
 					   on_msg, x);

@@ -393,7 +393,7 @@ static int one_message(const char *p, size_t fl, size_t s, size_t e,
 		       size_t line, struct buf *tmp, mbox_fn *fn, void *ctx)
 {
 	struct mbox_msg m;
-	size_t i = s;
+	size_t i = s, end = e;
 
 	/* The empty line before the next From_ belongs to the mbox. */
 	if (e > s && p[e - 1] == '\n') {
@@ -417,6 +417,7 @@ static int one_message(const char *p, size_t fl, size_t s, size_t e,
 	m.p = tmp->data;
 	m.n = tmp->len;
 	m.line = line;
+	m.end = end;
 	m.from_t = mail_from_line_time(p + fl, s - fl);
 	return fn(ctx, &m);
 }

@@ -58,6 +58,7 @@ struct mbox_msg {
 	const char *p;
 	size_t n;
 	size_t line;
+	size_t end;		/* the file's bytes up to its end */
 	int64_t from_t;
 };
 

@@ -136,6 +136,11 @@ v = [json.loads(l)["data"] for l in open("msgs2.json", encoding="utf-8")]
 v = [d for d in v if d["id"] == "C01GENERAL/1704186120.000400"]
 print(max(d["edited"] for d in v))')"
 
+# On a terminal, a progress bar on stderr: day files done out of all.
+script -qec "'$LABTAPE' import slack acme.zip --stream tty" /dev/null \
+	</dev/null >tty.out 2>&1
+expect_grep 'importing acme.zip: \[#+\] 4/4' tty.out
+
 # ---- malformed exports: refused, the vault unchanged -----------------------
 
 lt log --json >before.json

@@ -123,6 +123,11 @@ check_eq "the channel is the folder" Maildir "$(field md.json m3@lab.example cha
 expect_success lt import mail "$DATA/Maildir"
 expect_grep "0 messages new, 3 already there" "$ERR"
 
+# On a terminal, a progress bar on stderr (bytes of the mbox).
+script -qec "'$LABTAPE' import mail '$DATA/inbox.mbox' --stream tty" /dev/null \
+	</dev/null >tty.out 2>&1
+expect_grep "importing .*inbox.mbox: \\[#+\\] $(wc -c <"$DATA/inbox.mbox" | tr -d ' ')/" tty.out
+
 # ---- malformed mail: refused, the vault unchanged --------------------------
 
 lt log --json >before.json
