@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -57,6 +58,16 @@ int cli_common_opt(struct cli *c, int opt)
 		/* getopt printed what was wrong. */
 		fprintf(stderr, "(see 'labtape %s --help')\n", c->cmd);
 		return EXIT_USAGE;
+	}
+}
+
+void cli_many_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 

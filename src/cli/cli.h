@@ -49,6 +49,12 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
 
 /* Opens the vault (--vault, $LABTAPE_VAULT or the default). On failure
  * prints why and returns 1. */
+/*
+ * Raises the limit on open files to the hard limit: a transaction keeps a
+ * segment open per stream and day it writes (an append or import over
+ * years of history), often more than the usual soft limit of 1024.
+ */
+void cli_many_files(void);
 int cli_open_vault(struct cli *c, struct vault **v);
 /* Opens the vault and unlocks it with the passphrase. */
 int cli_open_unlocked(struct cli *c, struct vault **v);
@@ -93,6 +99,7 @@ int cmd_export(int argc, char **argv);
 /* labtape export edits|events|cast -o DIR (cmd-dataset.c). */
 int cmd_export_dataset(const char *kind, int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_gdocs_bot(int argc, char **argv);
 /* The importers of labtape-import (cmd-import.c's table), import-*.c. */
 int import_slack(int argc, char **argv);
 int import_mail(int argc, char **argv);

@@ -73,6 +73,7 @@ int cmd_append(int argc, char **argv)
 				       "printable characters", stream);
 	if (cli_open_vault(&c, &v))
 		return 1;
+	cli_many_files();
 	if (tape_open(&t, v, NULL)) {
 		cli_error("%s", lt_errmsg());
 		goto out;

@@ -22,6 +22,7 @@ static const char usage[] =
 	"adds nothing. Sources:\n"
 	"\n"
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
+	"  gdocs FILE      a Google Docs revision changelog (and --comments FILE)\n"
 	"  slack ZIP       a Slack workspace export: messages, threads, edits\n"
 	"  mail PATH       an mbox file or a Maildir folder, attachments too\n"
 	"\n"
@@ -198,6 +199,8 @@ out:
 	return ok ? 0 : 1;
 }
 
+int import_gdocs(int argc, char **argv);
+
 /*
  * The importers, by name. Each lives in a file of its own (import-NAME.c)
  * and is called with argv[0] = NAME.
@@ -207,6 +210,7 @@ static const struct importer {
 	int (*fn)(int argc, char **argv);
 } importers[] = {
 	{ "cast", import_cast },
+	{ "gdocs", import_gdocs },
 	{ "slack", import_slack },
 	{ "mail", import_mail },
 	{ NULL, NULL },
@@ -216,6 +220,7 @@ int cmd_import(int argc, char **argv)
 {
 	struct cli c = { "import", usage, NULL, NULL };
 
+	cli_many_files();
 	if (argc < 2)
 		return cli_usage_error(&c, "which source? See 'labtape import "
 				       "--help'");

@@ -47,6 +47,7 @@ static const struct command commands[] = {
 	{ "export", NULL, "datasets (edits, events, timeline, cast) and casts out" },
 	{ "redact", NULL, "replace personal data and secrets in stdin" },
 	{ "import", NULL, "history from git, Google Docs, Etherpad, Slack, mail, casts" },
+	{ "gdocs-bot", NULL, "back up every Google Doc shared with an account" },
 	{ "recipient", cmd_recipient, "make or show a release recipient's keys" },
 	{ "release", NULL, "encrypt files to a recipient (age format)" },
 	{ "open", NULL, "decrypt, check and extract a release" },

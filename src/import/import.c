@@ -17,6 +17,9 @@
  *     content-defined chunks named by a keyed hash, each stored once per
  *     day, with a new key each day (doc/files-source.md). The key lives
  *     only in memory, for one import.
+ *  4. An import that adds anything is audited (doc/format.md 14.4) after
+ *     its commit: it may bring other people's words into the vault (mail,
+ *     chat), which is what the audit log is for.
  */
 #include "import.h"
 
@@ -28,6 +31,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "buf.h"
 #include "error.h"
 #include "fastcdc.h"
@@ -226,6 +230,19 @@ int import_event(struct import *im, int64_t ts, const char *kind,
 	return r ? r : append(im, ts, kind);
 }
 
+int import_edit_json(struct import *im, int64_t ts, json_t *data)
+{
+	const char *doc = json_string_value(json_object_get(data, "doc"));
+
+	if (!doc) {
+		json_decref(data);
+		return lt_error(LT_EINVAL, "edit.op event: data.doc: required "
+				"string is missing");
+	}
+	json_object_set_new(data, "seq", json_integer(take_seq(im, doc)));
+	return import_event(im, ts, "edit.op", data);
+}
+
 /* A new chunk key when ts falls on another day than the last (note 3). */
 static void chunk_day(struct import *im, int64_t ts)
 {
@@ -350,6 +367,26 @@ void import_progress(struct import *im, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
+/* Note 4. */
+static int audit(struct import *im)
+{
+	json_t *d = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
+			      "source", im->source, "input", im->input,
+			      "stream", im->stream,
+			      "units", (json_int_t)im->sum.units,
+			      "skipped", (json_int_t)im->sum.skipped,
+			      "events", (json_int_t)im->sum.events);
+	int r;
+
+	if (!d)
+		return lt_error(LT_EINVAL, "the input's name is not UTF-8");
+	r = audit_append(im->v, AUDIT_IMPORT, d);
+	json_decref(d);
+	if (r)
+		return lt_error(r, "imported, but not audited: %s", lt_errmsg());
+	return 0;
+}
+
 int import_commit(struct import *im, struct import_summary *sum)
 {
 	int r;
@@ -360,6 +397,8 @@ int import_commit(struct import *im, struct import_summary *sum)
 	}
 	r = tape_close(im->t);
 	im->t = NULL;
+	if (!r && im->sum.units)
+		r = audit(im);
 	if (sum)
 		*sum = im->sum;
 	import_free(im);

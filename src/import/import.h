@@ -48,6 +48,12 @@ int64_t import_next_seq(struct import *im, const char *doc);
  * advances it. */
 int import_edit(struct import *im, int64_t ts, struct ev_edit *e);
 
+/* Appends an edit.op given as JSON (for edits that carry a native op or
+ * a detail, which struct ev_edit has no room for) at ts: sets its "seq"
+ * to the next number of its "doc" and advances it, then appends it as
+ * import_event() does. Takes data's reference either way. */
+int import_edit_json(struct import *im, int64_t ts, json_t *data);
+
 /* Appends an event of a registered kind at ts, validating data first;
  * takes data's reference either way. Errors say which field is wrong. */
 int import_event(struct import *im, int64_t ts, const char *kind,
@@ -84,7 +90,9 @@ struct import_summary {
 };
 
 /* Makes everything durable, all or nothing, and frees im (even on error,
- * when nothing is kept). Fills sum if not NULL. */
+ * when nothing is kept). Fills sum if not NULL. An import that added a
+ * unit is then written to the audit log; if that fails, the error says
+ * the import itself was kept. */
 int import_commit(struct import *im, struct import_summary *sum);
 
 /* Drops everything and frees im. */

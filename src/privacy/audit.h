@@ -31,6 +31,7 @@
 #define AUDIT_FORGET "forget"
 #define AUDIT_EXPORT "export"
 #define AUDIT_RELEASE "release"
+#define AUDIT_IMPORT "import"
 
 /*
  * Names the process in the entries it appends ("labtape record"); the

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE	/* syncfs */
 #include "fileio.h"
 
 #include <errno.h>
@@ -116,6 +117,14 @@ int lt_fsync(int fd, const char *what)
 	return 0;
 }
 
+int lt_syncfs(int fd, const char *what)
+{
+	if (syncfs(fd) < 0)
+		return lt_error_errno(LT_EIO, "cannot sync the file system of "
+				      "'%s'", what);
+	return 0;
+}
+
 int lt_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -195,8 +204,9 @@ void lt_basename(const char *path, struct buf *out)
 }
 
 int lt_write_file_atomic(const char *path, const void *data, size_t n,
-			 mode_t mode, int excl)
+			 mode_t mode, int flags)
 {
+	int sync = !(flags & LT_WRITE_NOSYNC);
 	struct buf tmp = BUF_INIT, dir = BUF_INIT;
 	int fd, r;
 
@@ -207,13 +217,13 @@ int lt_write_file_atomic(const char *path, const void *data, size_t n,
 		goto out;
 	}
 	r = lt_write_all(fd, data, n, tmp.data);
-	if (!r)
+	if (!r && sync)
 		r = lt_fsync(fd, tmp.data);
 	if (close(fd) < 0 && !r)
 		r = lt_error_errno(LT_EIO, "cannot close '%s'", tmp.data);
 	if (r)
 		goto fail;
-	if (excl) {
+	if (flags & LT_WRITE_EXCL) {
 		/* link() fails if path exists: no window where it is replaced. */
 		if (link(tmp.data, path) < 0) {
 			r = lt_error_errno(errno == EEXIST ? LT_EEXIST : LT_EIO,
@@ -225,8 +235,10 @@ int lt_write_file_atomic(const char *path, const void *data, size_t n,
 		r = lt_error_errno(LT_EIO, "cannot replace '%s'", path);
 		goto fail;
 	}
-	lt_dirname(path, &dir);
-	r = lt_fsync_dir(dir.data);
+	if (sync) {
+		lt_dirname(path, &dir);
+		r = lt_fsync_dir(dir.data);
+	}
 	goto out;
 fail:
 	unlink(tmp.data);

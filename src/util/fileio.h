@@ -27,6 +27,9 @@ int lt_pread_all(int fd, void *data, size_t n, off_t off, const char *what);
 /* fdatasync(fd), or fsync() of a directory by path. */
 int lt_fsync(int fd, const char *what);
 int lt_fsync_dir(const char *dir);
+/* Syncs the whole file system holding fd: cheaper than an fsync per file
+ * when there are many, and it covers their directory entries too. */
+int lt_syncfs(int fd, const char *what);
 
 /* Reads a whole file (at most max bytes) into out. */
 int lt_read_file(const char *path, size_t max, struct buf *out);
@@ -34,11 +37,14 @@ int lt_read_file(const char *path, size_t max, struct buf *out);
 /*
  * Replaces path with data durably: writes a temporary file beside it, syncs
  * it, renames it over path and syncs the directory. Readers see the old or
- * the new content, never a mix. With excl, fails with LT_EEXIST rather
- * than replace an existing file.
+ * the new content, never a mix. flags: LT_WRITE_EXCL fails with LT_EEXIST
+ * rather than replace an existing file; LT_WRITE_NOSYNC leaves the syncs
+ * to the caller (who makes it durable later, e.g. with syncfs()).
  */
+#define LT_WRITE_EXCL 1
+#define LT_WRITE_NOSYNC 2
 int lt_write_file_atomic(const char *path, const void *data, size_t n,
-			 mode_t mode, int excl);
+			 mode_t mode, int flags);
 
 /* mkdir -p with mode for what it creates; each directory it creates is
  * synced into its parent. */

@@ -527,9 +527,22 @@ static int orphan_file(void *ctx, const char *dayname, const char *name,
 	{
 		uint8_t hdr[SEG_HEADER_LEN];
 		struct seg_header h;
+		struct seg_scan sc;
 		int fd = open(path, O_RDONLY | O_CLOEXEC), bad;
 		bad = fd < 0 || lt_pread_all(fd, hdr, sizeof(hdr), 0, path) ||
 		      seg_header_decode(hdr, &h);
+		/* A writer that defers its new segments (tape.c, note 9)
+		 * indexes them before their first commit frame: one that
+		 * died earlier leaves a segment with nothing committed. */
+		if (!bad && !seg_scan(fd, path, SEG_HEADER_LEN, 0, 0, NULL, NULL,
+				      NULL, NULL, &sc) &&
+		    sc.end == SEG_HEADER_LEN) {
+			close(fd);
+			say(o->vf->report, o->vf->ctx, 0,
+			    "segment %s holds nothing committed and is not "
+			    "indexed ('labtape reindex' clears it)", path);
+			return 0;
+		}
 		if (fd >= 0)
 			close(fd);
 		if (bad)

@@ -263,78 +263,190 @@ int idx_add_blockset(struct vault *v, int64_t seg_rowid, struct blockset *c)
 	return r;
 }
 
-static int recover_segment(struct vault *v, struct idx_segment *s)
-{
-	struct buf path = BUF_INIT;
-	struct blockset c = { 0 };
-	struct seg_scan sc;
-	struct stat st;
-	int fd, r = 0;
+/*
+ * Recovery of the segments of writers that died (note at the top), in
+ * three steps so that a transaction over several segments (doc/format.md
+ * 6.6) is kept whole or not at all:
+ *
+ *  1. Each unsealed segment that can be locked is scanned from where the
+ *     index says its commits end, noting every commit frame after that.
+ *  2. A commit that is a part of a transaction counts as done only if all
+ *     its parts were found among those segments. Each segment keeps its
+ *     commits up to the first one not done.
+ *  3. Each segment is cut back to what it keeps; then one index
+ *     transaction adds the kept blocks of all of them and seals them.
+ *
+ * A crash in step 3 leaves the same facts for the next run: a cut removes
+ * only a commit that was not done, whose other parts are then no more done
+ * than before, and the index changes at once or not at all. A writer keeps
+ * its segments locked until it exits, so the parts of one transaction are
+ * recovered together; if a recovery runs while a dying writer lets go of
+ * its locks one by one, it may find only some parts and cut them, and then
+ * the rest is cut when found: all or nothing either way.
+ */
+struct rcommit {
+	uint8_t txn[FRAME_TXN_ID_LEN];
+	uint32_t parts;		/* 0: not a part of a transaction */
+	int64_t end;		/* of the commit frame */
+	uint64_t next;		/* frame number after it */
+	size_t nblocks;		/* data frames committed by it and before */
+};
 
-	vault_seg_path(v, s->day, s->seg_id, &path);
-	fd = open(path.data, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		/* Missing segment: verify reports it; nothing to recover. */
-		goto out;
+struct rseg {
+	struct idx_segment s;
+	int fd;
+	struct buf path;
+	struct blockset c;
+	struct rcommit *commits;
+	size_t ncommits, alloc;
+	size_t keep;		/* commits kept (step 2) */
+};
+
+static int rseg_frame(void *ctx, int64_t off, const struct frame_header *h,
+		      const uint8_t *frame)
+{
+	struct rseg *rs = ctx;
+	struct rcommit *c;
+
+	if (h->type == FRAME_DATA)
+		return blockset_collect(&rs->c, off, h, frame);
+	XGROW(rs->commits, rs->ncommits + 1, rs->alloc);
+	c = &rs->commits[rs->ncommits++];
+	memset(c, 0, sizeof(*c));
+	if (h->flags & FRAME_FLAG_TXN) {
+		memcpy(c->txn, h->txn, sizeof(c->txn));
+		c->parts = h->plain_len;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		goto out;	/* its writer is alive */
+	c->end = off + (int64_t)frame_len(h);
+	c->next = h->frame_no + 1;
+	c->nblocks = rs->c.n;
+	return 0;
+}
+
+static void rseg_release(struct rseg *rs)
+{
+	if (rs->fd >= 0)
+		close(rs->fd);
+	buf_release(&rs->path);
+	blockset_release(&rs->c);
+	free(rs->commits);
+}
+
+/* Step 1 for one segment: 1 if it is to be recovered (rs->fd locked). */
+static int scan_segment(struct vault *v, struct rseg *rs)
+{
+	struct idx_segment *s = &rs->s;
+	struct seg_scan sc;
+	sqlite3_stmt *q;
+	int row, r;
+
+	vault_seg_path(v, s->day, s->seg_id, &rs->path);
+	rs->fd = open(rs->path.data, O_RDWR | O_CLOEXEC);
+	if (rs->fd < 0)
+		return 0;	/* missing: verify reports it */
+	if (flock(rs->fd, LOCK_EX | LOCK_NB) < 0)
+		return 0;	/* its writer is alive */
 	/* The writer may have committed and sealed between our query and
 	 * the lock (it updates the index before it lets go of the lock). */
+	if ((r = idx_prepare(v, "SELECT committed_end, next_frame, sealed"
+			     " FROM segments WHERE id = ?", &q)))
+		return r;
+	sqlite3_bind_int64(q, 1, s->rowid);
+	row = sqlite3_step(q) == SQLITE_ROW;
+	if (row) {
+		s->committed_end = sqlite3_column_int64(q, 0);
+		s->next_frame = (uint64_t)sqlite3_column_int64(q, 1);
+		s->sealed = sqlite3_column_int(q, 2);
+	}
+	sqlite3_finalize(q);
+	if (!row || s->sealed)
+		return 0;
+	if ((r = seg_scan(rs->fd, rs->path.data, s->committed_end,
+			  s->next_frame, 0, NULL, NULL, rseg_frame, rs, &sc)))
+		return r;
+	return 1;
+}
+
+/* Step 2: is commit c of a transaction whose parts are all in rs[0..n)? */
+static int txn_done(const struct rseg *rs, size_t n, const struct rcommit *c)
+{
+	uint32_t found = 0;
+
+	if (!c->parts)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < rs[i].ncommits; j++)
+			if (!memcmp(rs[i].commits[j].txn, c->txn, sizeof(c->txn)))
+				found++;
+	return found == c->parts;
+}
+
+/* Step 3's cut: back to the end of the last kept commit. */
+static int cut_segment(struct rseg *rs)
+{
+	struct idx_segment *s = &rs->s;
+	struct stat st;
+	int r;
+
+	if (rs->keep) {
+		s->committed_end = rs->commits[rs->keep - 1].end;
+		s->next_frame = rs->commits[rs->keep - 1].next;
+	}
+	if (fstat(rs->fd, &st) < 0)
+		return lt_error_errno(LT_EIO, "cannot stat '%s'", rs->path.data);
+	if (st.st_size > s->committed_end) {
+		if (ftruncate(rs->fd, s->committed_end) < 0)
+			return lt_error_errno(LT_EIO, "cannot cut the tail of "
+					      "'%s'", rs->path.data);
+		if ((r = lt_fsync(rs->fd, rs->path.data)))
+			return r;
+	}
 	{
-		sqlite3_stmt *q;
-		int row;
-		if ((r = idx_prepare(v, "SELECT committed_end, next_frame, sealed"
-				     " FROM segments WHERE id = ?", &q)))
-			goto out;
-		sqlite3_bind_int64(q, 1, s->rowid);
-		row = sqlite3_step(q) == SQLITE_ROW;
-		if (row) {
-			s->committed_end = sqlite3_column_int64(q, 0);
-			s->next_frame = (uint64_t)sqlite3_column_int64(q, 1);
-			s->sealed = sqlite3_column_int(q, 2);
-		}
-		sqlite3_finalize(q);
-		if (!row || s->sealed)
-			goto out;
+		size_t kept = rs->keep ? rs->commits[rs->keep - 1].nblocks : 0;
+		for (size_t i = kept; i < rs->c.n; i++)
+			buf_release(&rs->c.blocks[i].hdr);
+		rs->c.n = kept;
 	}
-	if ((r = seg_scan(fd, path.data, s->committed_end, s->next_frame, 0,
-			  NULL, NULL, blockset_collect, &c, &sc)))
-		goto out;
-	if (fstat(fd, &st) < 0) {
-		r = lt_error_errno(LT_EIO, "cannot stat '%s'", path.data);
-		goto out;
-	}
-	/* Cut the torn or uncommitted tail first, then index: a crash in
-	 * between leaves the segment unsealed and this runs again. */
-	if (st.st_size > sc.end) {
-		if (ftruncate(fd, sc.end) < 0) {
-			r = lt_error_errno(LT_EIO, "cannot cut the tail of '%s'",
-					   path.data);
-			goto out;
-		}
-		if ((r = lt_fsync(fd, path.data)))
-			goto out;
-	}
-	s->committed_end = sc.end;
-	s->next_frame = sc.next;
 	s->sealed = 1;
-	if ((r = idx_begin(v)))
-		goto out;
-	if ((r = idx_add_blockset(v, s->rowid, &c)) ||
-	    (r = idx_update_segment(v, s)) || (r = idx_commit(v)))
+	return 0;
+}
+
+static int recover_all(struct vault *v, struct rseg *rs, size_t n)
+{
+	size_t i, live = 0;
+	int r = 0;
+
+	for (i = 0; i < n && !r; i++) {
+		if ((r = scan_segment(v, &rs[i])) == 1) {
+			/* Keep the ones to recover first, in order. */
+			struct rseg tmp = rs[live];
+			rs[live++] = rs[i];
+			rs[i] = tmp;
+			r = 0;
+		}
+	}
+	if (r)
+		return r;
+	for (i = 0; i < live; i++)
+		while (rs[i].keep < rs[i].ncommits &&
+		       txn_done(rs, live, &rs[i].commits[rs[i].keep]))
+			rs[i].keep++;
+	for (i = 0; i < live && !r; i++)
+		r = cut_segment(&rs[i]);
+	if (r || !live || (r = idx_begin(v)))
+		return r;
+	for (i = 0; i < live && !r; i++) {
+		if (!(r = idx_add_blockset(v, rs[i].s.rowid, &rs[i].c)))
+			r = idx_update_segment(v, &rs[i].s);
+	}
+	if (r || (r = idx_commit(v)))
 		idx_rollback(v);
-out:
-	if (fd >= 0)
-		close(fd);
-	blockset_release(&c);
-	buf_release(&path);
 	return r;
 }
 
 int vault_recover(struct vault *v)
 {
-	struct idx_segment *segs = NULL;
+	struct rseg *rs = NULL;
 	size_t n = 0, alloc = 0;
 	sqlite3_stmt *st;
 	int r;
@@ -350,8 +462,11 @@ int vault_recover(struct vault *v)
 		if (sqlite3_column_bytes(st, 1) != VAULT_ID_LEN ||
 		    sqlite3_column_bytes(st, 2) != VAULT_ID_LEN)
 			continue;
-		XGROW(segs, n + 1, alloc);
-		s = &segs[n++];
+		XGROW(rs, n + 1, alloc);
+		memset(&rs[n], 0, sizeof(rs[n]));
+		rs[n].fd = -1;
+		buf_init(&rs[n].path, 0);
+		s = &rs[n++].s;
 		s->rowid = sqlite3_column_int64(st, 0);
 		memcpy(s->seg_id, sqlite3_column_blob(st, 1), VAULT_ID_LEN);
 		memcpy(s->key_id, sqlite3_column_blob(st, 2), VAULT_ID_LEN);
@@ -362,8 +477,10 @@ int vault_recover(struct vault *v)
 		s->sealed = 0;
 	}
 	sqlite3_finalize(st);
-	for (size_t i = 0; i < n && !r; i++)
-		r = recover_segment(v, &segs[i]);
-	free(segs);
+	if (n)
+		r = recover_all(v, rs, n);
+	for (size_t i = 0; i < n; i++)
+		rseg_release(&rs[i]);
+	free(rs);
 	return r;
 }

@@ -100,10 +100,13 @@ int frame_parse_header(const uint8_t *p, size_t avail, struct frame_header *h,
 			return lt_error(LT_ECORRUPT, "inconsistent data frame header");
 		break;
 	case FRAME_COMMIT:
-		if ((h->flags & ~FRAME_FLAG_SEAL) != 0 || h->nkinds != 0 ||
-		    h->ct_len != FRAME_TAG || h->plain_len != 0 ||
-		    h->hlen != FRAME_FIXED + 4)
+		if ((h->flags & ~(FRAME_FLAG_SEAL | FRAME_FLAG_TXN)) != 0 ||
+		    h->nkinds != 0 || h->ct_len != FRAME_TAG ||
+		    h->hlen != FRAME_FIXED + 4 ||
+		    ((h->flags & FRAME_FLAG_TXN) ? h->plain_len < 2
+						 : h->plain_len != 0))
 			return lt_error(LT_ECORRUPT, "inconsistent commit frame header");
+		memcpy(h->txn, p + 32, FRAME_TXN_ID_LEN);
 		break;
 	default:
 		return lt_error(LT_ECORRUPT, "unknown frame type %u", h->type);
@@ -220,6 +223,25 @@ void frame_build_commit(const uint8_t seg_id[VAULT_ID_LEN], uint64_t frame_no,
 	h.flags = seal ? FRAME_FLAG_SEAL : 0;
 	h.frame_no = frame_no;
 	h.nrec = ndata;
+	frame_build(&h, NULL, seg_id, NULL, 0, key, out);
+}
+
+void frame_build_txn_commit(const uint8_t seg_id[VAULT_ID_LEN],
+			    uint64_t frame_no, uint32_t ndata, int seal,
+			    const uint8_t txn[FRAME_TXN_ID_LEN], uint32_t parts,
+			    const uint8_t *key, struct buf *out)
+{
+	struct frame_header h = { 0 };
+
+	h.type = FRAME_COMMIT;
+	h.flags = (uint8_t)((seal ? FRAME_FLAG_SEAL : 0) | FRAME_FLAG_TXN);
+	h.frame_no = frame_no;
+	h.nrec = ndata;
+	h.plain_len = parts;
+	/* The id takes the place of t_min and t_max, which a commit has no
+	 * use for; written back byte for byte. */
+	h.t_min = (int64_t)get_u64le(txn);
+	h.t_max = (int64_t)get_u64le(txn + 8);
 	frame_build(&h, NULL, seg_id, NULL, 0, key, out);
 }
 

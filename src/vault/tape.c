@@ -35,6 +35,19 @@
  *     (commit, rollback, rotation, freeing) drains the queue first, so
  *     the rules above hold unchanged. A sealer error is the tape's error
  *     at the next append or commit, which rolls back as rule 4 says.
+ *  8. Transactions (doc/format.md 6.6). A commit that writes commit frames
+ *     to several segments writes them as the parts of one transaction: each
+ *     names a random transaction id and the number of parts, so that
+ *     recovery keeps all of them or none (recover.c). An append or import
+ *     that spans many days spans many segments, one per day.
+ *  9. Deferred segments. Outside autocommit mode (append, imports), a new
+ *     segment's key file, header and directory entries are written without
+ *     syncs and the index learns of it only at the commit: there one
+ *     syncfs() makes all of them durable, one index transaction adds them,
+ *     and only then are commit frames written. So rule 2 holds, a crash
+ *     before that leaves only segments that never committed (debris, which
+ *     verify names and reindex clears), and a thousand days cost a few
+ *     syncs rather than seven each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +73,8 @@
 #define TAPE_SEGMENT_MAX (1LL << 30)	/* rotate segments past 1 GiB */
 #define TAPE_MAX_BLOCK (16u << 20)	/* block_size is clamped to this */
 #define TAPE_MAX_OPEN 64		/* open segments in autocommit mode */
-#define TAPE_MAX_OPEN_TXN 1024		/* open segments in one transaction */
+#define TAPE_MAX_OPEN_TXN 16384		/* open segments in one transaction */
+#define TAPE_SYNCFS_MIN 8		/* sync this many files with syncfs() */
 
 struct pending {
 	struct idx_block b;
@@ -79,6 +93,7 @@ struct tseg {
 	int64_t end;			/* bytes written, committed or not */
 	uint64_t next_frame;
 	uint64_t last_used;
+	int deferred;			/* not durable nor indexed yet (note 9) */
 
 	/* The open block. */
 	struct buf block;
@@ -250,6 +265,7 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	s->fd = -1;
 	s->stream = xstrdup(stream);
 	s->day = day;
+	s->deferred = !t->opt.autocommit && !ids;	/* note 9 */
 	buf_init(&s->block, 0);
 	buf_init(&s->hdrs, 0);
 	if (ids) {
@@ -267,13 +283,15 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	crypto_aead_xchacha20poly1305_ietf_keygen(s->key);
 
 	/* Rule 2: key file, then segment header, then the index. */
-	if ((r = keyfile_write(t->v, s->key_id, day, s->key, stream)))
+	if ((r = keyfile_write(t->v, s->key_id, day, s->key, stream,
+			       !s->deferred)))
 		goto fail;
 	key_written = 1;
 
 	vault_seg_path(t->v, day, s->seg_id, &path);
 	lt_dirname(path.data, &dir);
-	if ((r = lt_mkdirs(dir.data, 0700)))
+	if ((r = s->deferred ? lt_mkdirs_nosync(dir.data, 0700)
+			     : lt_mkdirs(dir.data, 0700)))
 		goto fail;
 	buf_addf(&tmp, "%s.tmp", path.data);
 	s->fd = open(tmp.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -292,14 +310,14 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	h.day = day;
 	seg_header_encode(&h, hdr);
 	if ((r = lt_pwrite_all(s->fd, hdr, sizeof(hdr), 0, tmp.data)) ||
-	    (r = lt_fsync(s->fd, tmp.data)))
+	    (!s->deferred && (r = lt_fsync(s->fd, tmp.data))))
 		goto fail;
 	if (rename(tmp.data, path.data) < 0) {
 		r = lt_error_errno(LT_EIO, "cannot rename '%s'", tmp.data);
 		goto fail;
 	}
 	s->path = buf_detach(&path, NULL);
-	if ((r = lt_fsync_dir(dir.data)))
+	if (!s->deferred && (r = lt_fsync_dir(dir.data)))
 		goto fail;
 
 	memcpy(s->idx.seg_id, s->seg_id, VAULT_ID_LEN);
@@ -308,14 +326,17 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	s->idx.created = h.created;
 	s->idx.committed_end = SEG_HEADER_LEN;
 	s->idx.next_frame = 0;
-	if ((r = idx_begin(t->v)))
-		goto fail;
-	if ((r = idx_add_segment(t->v, &s->idx)) || (r = idx_commit(t->v))) {
-		idx_rollback(t->v);
-		s->idx.rowid = 0;
-		goto fail;
-	}
 	s->end = SEG_HEADER_LEN;
+	if (!s->deferred) {
+		if ((r = idx_begin(t->v)))
+			goto fail;
+		if ((r = idx_add_segment(t->v, &s->idx)) ||
+		    (r = idx_commit(t->v))) {
+			idx_rollback(t->v);
+			s->idx.rowid = 0;
+			goto fail;
+		}
+	}
 	*out = s;
 	goto out;
 fail:
@@ -559,37 +580,98 @@ int tape_rollback(struct tape *t)
 	return rollback_all(t);
 }
 
-/* Rule 3. seal: also seal every segment (tape_close). */
+/* Makes the deferred segments that have frames to commit durable, then
+ * adds them to the index (note 9). */
+static int settle_deferred(struct tape *t)
+{
+	size_t i, n = 0;
+	int r, fd = -1;
+	const char *path = NULL;
+
+	for (i = 0; i < t->nsegs; i++) {
+		if (t->segs[i]->deferred && t->segs[i]->npend) {
+			fd = t->segs[i]->fd;
+			path = t->segs[i]->path;
+			n++;
+		}
+	}
+	if (!n)
+		return 0;
+	/* Key files, headers, data frames and directory entries at once. */
+	if ((r = lt_syncfs(fd, path)) || (r = idx_begin(t->v)))
+		return r;
+	for (i = 0; i < t->nsegs && !r; i++) {
+		struct tseg *s = t->segs[i];
+		if (s->deferred && s->npend)
+			r = idx_add_segment(t->v, &s->idx);
+	}
+	if (r || (r = idx_commit(t->v))) {
+		idx_rollback(t->v);
+		for (i = 0; i < t->nsegs; i++)
+			if (t->segs[i]->deferred)
+				t->segs[i]->idx.rowid = 0;
+		return r;
+	}
+	for (i = 0; i < t->nsegs; i++)
+		if (t->segs[i]->npend)
+			t->segs[i]->deferred = 0;
+	return 0;
+}
+
+/* Does s take a commit frame in this commit? */
+static int takes_commit(const struct tseg *s, int seal)
+{
+	return s->npend || (seal && s->idx.committed_end > SEG_HEADER_LEN);
+}
+
+/* Rule 3, notes 8 and 9. seal: also seal every segment (tape_close). */
 static int commit(struct tape *t, int seal)
 {
 	struct vault *v = t->v;
-	int r = 0, any = 0;
+	uint8_t txn[FRAME_TXN_ID_LEN];
+	uint32_t parts = 0;
+	int r = 0, fd = -1;
 	size_t i, j;
 
 	for (i = 0; i < t->nsegs && !r; i++)
 		r = close_block(t, t->segs[i]);
 	if (!r)
 		r = drain(t);
+	if (!r)
+		r = settle_deferred(t);
+	for (i = 0; i < t->nsegs; i++)
+		parts += (uint32_t)takes_commit(t->segs[i], seal);
+	if (parts > 1)
+		randombytes_buf(txn, sizeof(txn));
 	for (i = 0; i < t->nsegs && !r; i++) {
 		struct tseg *s = t->segs[i];
-		if (!s->npend && !(seal && s->idx.committed_end > SEG_HEADER_LEN))
+		if (!takes_commit(s, seal))
 			continue;
 		buf_reset(&t->frame);
-		frame_build_commit(s->seg_id, s->next_frame, (uint32_t)s->npend,
-				   seal, s->key, &t->frame);
+		if (parts > 1)
+			frame_build_txn_commit(s->seg_id, s->next_frame,
+					       (uint32_t)s->npend, seal, txn,
+					       parts, s->key, &t->frame);
+		else
+			frame_build_commit(s->seg_id, s->next_frame,
+					   (uint32_t)s->npend, seal, s->key,
+					   &t->frame);
 		r = lt_pwrite_all(s->fd, t->frame.data, t->frame.len, s->end,
 				  s->path);
 		if (r)
 			break;
 		s->end += (int64_t)t->frame.len;
 		s->next_frame++;
-		r = lt_fsync(s->fd, s->path);
-		any = 1;
+		fd = s->fd;
+		if (parts < TAPE_SYNCFS_MIN)
+			r = lt_fsync(s->fd, s->path);
 	}
+	if (!r && parts >= TAPE_SYNCFS_MIN)
+		r = lt_syncfs(fd, vault_dir(v));
 	if (r)
 		goto fail;
 	t->last_commit = lt_mono_ns();
-	if (!any)
+	if (!parts)
 		return 0;
 
 	if ((r = idx_begin(v)))

@@ -56,6 +56,8 @@ enum frame_type {
 	FRAME_COMMIT = 2,	/* commits the data frames before it */
 };
 #define FRAME_FLAG_SEAL 0x01	/* on a commit: the writer closed the segment */
+#define FRAME_FLAG_TXN 0x02	/* on a commit: one part of a transaction */
+#define FRAME_TXN_ID_LEN 16
 
 struct frame_header {
 	uint8_t type;
@@ -68,6 +70,9 @@ struct frame_header {
 	uint16_t nkinds;
 	int64_t t_min, t_max;
 	const uint8_t *kinds;	/* the kinds area, inside the parsed bytes */
+	/* A commit with FRAME_FLAG_TXN: the transaction's id (bytes 32..47)
+	 * and how many segments it spans (plain_len), doc/format.md 6.6. */
+	uint8_t txn[FRAME_TXN_ID_LEN];
 };
 
 /* Total bytes of a frame with this header. */
@@ -103,6 +108,11 @@ int frame_build_data(struct frame_header *h, const char *const *kinds,
 void frame_build_commit(const uint8_t seg_id[VAULT_ID_LEN], uint64_t frame_no,
 			uint32_t ndata, int seal, const uint8_t *key,
 			struct buf *out);
+/* The same, as one of parts commit frames of transaction txn (parts ≥ 2). */
+void frame_build_txn_commit(const uint8_t seg_id[VAULT_ID_LEN],
+			    uint64_t frame_no, uint32_t ndata, int seal,
+			    const uint8_t txn[FRAME_TXN_ID_LEN], uint32_t parts,
+			    const uint8_t *key, struct buf *out);
 
 /*
  * Decrypts and decompresses a data or commit frame (already checked with
@@ -140,9 +150,11 @@ int rec_next(struct rec_cursor *c, struct rec *r);
 #define KEY_SEALED_LEN (VAULT_KEY_LEN + 48)	/* crypto_box_SEALBYTES */
 #define KEY_MAX_LABEL 4096
 
-/* Writes a new key file for a data key and stream label, durably. */
+/* Writes a new key file for a data key and stream label; durably unless
+ * sync is 0 (the caller then makes it durable before it is relied on). */
 int keyfile_write(struct vault *v, const uint8_t key_id[VAULT_ID_LEN],
-		  int32_t day, const uint8_t *data_key, const char *label);
+		  int32_t day, const uint8_t *data_key, const char *label,
+		  int sync);
 
 /* ---- the vault object -------------------------------------------- */
 

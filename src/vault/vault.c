@@ -590,7 +590,8 @@ static uint32_t check32(const uint8_t *p, size_t n)
 }
 
 int keyfile_write(struct vault *v, const uint8_t key_id[VAULT_ID_LEN],
-		  int32_t day, const uint8_t *data_key, const char *label)
+		  int32_t day, const uint8_t *data_key, const char *label,
+		  int sync)
 {
 	size_t llen = strlen(label), n = KEY_FIXED + llen + FRAME_TAG + 4;
 	struct buf path = BUF_INIT, dir = BUF_INIT;
@@ -616,8 +617,10 @@ int keyfile_write(struct vault *v, const uint8_t key_id[VAULT_ID_LEN],
 
 	vault_key_path(v, day, key_id, &path);
 	lt_dirname(path.data, &dir);
-	if (!(r = lt_mkdirs(dir.data, 0700)))
-		r = lt_write_file_atomic(path.data, f, n, 0600, 1);
+	if (!(r = sync ? lt_mkdirs(dir.data, 0700)
+		       : lt_mkdirs_nosync(dir.data, 0700)))
+		r = lt_write_file_atomic(path.data, f, n, 0600,
+					 LT_WRITE_EXCL | (sync ? 0 : LT_WRITE_NOSYNC));
 	free(f);
 	buf_release(&path);
 	buf_release(&dir);

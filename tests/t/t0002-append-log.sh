@@ -257,6 +257,21 @@ expect_code 2 lt append --stream "$(printf 'a\tb')" <a.jsonl
 expect_grep 'bad stream name' "$ERR"
 expect_code 2 lt append --stream '' <a.jsonl
 
+# ---- one append over many days -------------------------------------------------
+
+# 1,500 days are 1,500 segments in one transaction: more than a low limit
+# on open files allows, which append raises to the hard limit.
+awk 'BEGIN { for (i = 0; i < 1500; i++) {
+	t = 1420070400 + i * 86400
+	printf "{\"t\":\"%s\",\"kind\":\"note\",\"data\":{\"text\":\"day %d\"}}\n",
+		strftime("%Y-%m-%dT12:00:00Z", t, 1), i } }' >days.jsonl
+check_eq "1500 days of input" 1500 "$(wc -l <days.jsonl)"
+expect_success sh -c "ulimit -Sn 256 && \"\$0\" append --stream days" "$LABTAPE" <days.jsonl
+expect_success lt log --stream days --json >days.out
+check_eq "all 1500 days appended" 1500 "$(wc -l <days.out)"
+check_eq "one segment a day" 1500 \
+	"$(find "$LABTAPE_VAULT/segments" -name '*.seg' -newer days.jsonl | wc -l)"
+
 # ---- reading needs the right passphrase ----------------------------------------
 
 for c in log stats verify; do

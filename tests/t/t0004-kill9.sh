@@ -21,15 +21,17 @@ export M
 lt_init
 
 # One big template (every event tagged with @RUN@) and, per iteration, a
-# small input that completes. All in one UTC day: one segment per append.
+# small input that completes. The big one spans four UTC days, so each
+# append writes four segments and commits them as one transaction.
 python3 - <<'EOF'
 import json, os, random
 rnd = random.Random(int(os.environ["TEST_SEED"]))
 m = int(os.environ["M"])
 with open("big.tmpl", "w") as f:
     for i in range(m):
-        t = "2024-07-01T%02d:%02d:%02d.%09dZ" % (i // 3600 % 24, i // 60 % 60,
-                                                 i % 60, rnd.randrange(10**9))
+        t = "2024-07-%02dT%02d:%02d:%02d.%09dZ" % (1 + i * 4 // m,
+                                                   i // 3600 % 24, i // 60 % 60,
+                                                   i % 60, rnd.randrange(10**9))
         text = "%x" % rnd.getrandbits(rnd.choice((8, 64, 256)))
         f.write('{"t":"%s","kind":"note","data":{"run":"@RUN@","i":%d,"text":"%s"}}\n'
                 % (t, i, text))

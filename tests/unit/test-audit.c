@@ -17,23 +17,15 @@
 #include "fileio.h"
 #include "ltime.h"
 #include "test.h"
+#include "testvault.h"
 
-#define PASS "correct horse"
+#define PASS TEST_PASS
 
 static struct buf dir = BUF_INIT;
 
 static void fresh(const char *name)
 {
-	const char *tmp = getenv("TEST_TMPDIR");
-	struct buf cmd = BUF_INIT;
-
-	buf_reset(&dir);
-	buf_addf(&dir, "%s/audit-%s-%d", tmp ? tmp : "/tmp", name, (int)getpid());
-	buf_addf(&cmd, "rm -rf '%s'", dir.data);
-	if (system(cmd.data) != 0)
-		TEST_FAIL("cannot clean %s", dir.data);
-	buf_release(&cmd);
-	ASSERT_OK(vault_create(dir.data, PASS, strlen(PASS), VAULT_KDF_FAST));
+	test_vault_create(&dir, "audit", name);
 }
 
 static struct vault *open_vault(int unlock)

@@ -8,8 +8,9 @@
 #include "ltime.h"
 #include "vault-int.h"
 #include "test.h"
+#include "testvault.h"
 
-#define PASS "correct horse"
+#define PASS TEST_PASS
 #define DAY (86400LL * 1000000000LL)
 #define HOUR (3600LL * 1000000000LL)
 #define D0 (20000LL * DAY)	/* 2024-10-04, midnight UTC */
@@ -18,17 +19,9 @@ static struct buf dir = BUF_INIT;
 
 static struct vault *fresh(const char *name)
 {
-	const char *tmp = getenv("TEST_TMPDIR");
-	struct buf cmd = BUF_INIT;
 	struct vault *v;
 
-	buf_reset(&dir);
-	buf_addf(&dir, "%s/forget-%s-%d", tmp ? tmp : "/tmp", name, (int)getpid());
-	buf_addf(&cmd, "rm -rf '%s'", dir.data);
-	if (system(cmd.data) != 0)
-		TEST_FAIL("cannot clean %s", dir.data);
-	buf_release(&cmd);
-	ASSERT_OK(vault_create(dir.data, PASS, strlen(PASS), VAULT_KDF_FAST));
+	test_vault_create(&dir, "forget", name);
 	ASSERT_OK(vault_open(&v, dir.data));
 	ASSERT_OK(vault_unlock(v, PASS, strlen(PASS)));
 	return v;

@@ -13,8 +13,9 @@
 #include "vault-int.h"
 #include "fileio.h"
 #include "test.h"
+#include "testvault.h"
 
-#define PASS "correct horse"
+#define PASS TEST_PASS
 #define T0 1764183600000000000LL	/* 2025-11-26T19:00:00Z */
 
 static struct buf dir = BUF_INIT;
@@ -22,16 +23,7 @@ static struct buf dir = BUF_INIT;
 /* A fresh vault directory for each test. */
 static void fresh(const char *name)
 {
-	const char *tmp = getenv("TEST_TMPDIR");
-	struct buf cmd = BUF_INIT;
-
-	buf_reset(&dir);
-	buf_addf(&dir, "%s/vault-%s-%d", tmp ? tmp : "/tmp", name, (int)getpid());
-	buf_addf(&cmd, "rm -rf '%s'", dir.data);
-	if (system(cmd.data) != 0)
-		TEST_FAIL("cannot clean %s", dir.data);
-	buf_release(&cmd);
-	ASSERT_OK(vault_create(dir.data, PASS, strlen(PASS), VAULT_KDF_FAST));
+	test_vault_create(&dir, "vault", name);
 }
 
 static struct vault *open_unlocked(void)
