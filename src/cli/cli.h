@@ -103,6 +103,9 @@ int cmd_import(int argc, char **argv);
 int cmd_gdocs_bot(int argc, char **argv);
 /* labtape import git (import-git.c), called by cmd_import. */
 int import_git(int argc, char **argv);
+/* The importers of labtape-import (cmd-import.c's table), import-*.c. */
+int import_slack(int argc, char **argv);
+int import_mail(int argc, char **argv);
 int cmd_recipient(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_open(int argc, char **argv);

@@ -32,6 +32,7 @@
 #include "fileio.h"
 #include "ltime.h"
 #include "redact.h"
+#include "strmap.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -260,7 +261,7 @@ static const char schema_edits[] =
 	"| `editable_range` | [integer, integer] | the editable region, code points in that state |\n"
 	"| `excerpt_range` | [integer, integer] | the excerpt, code points in that state |\n"
 	"| `next_ops` | array of objects | `{op, pos, len, ins, del}`: `op` is `insert`, `delete` or `replace`, `pos` and `len` (integers) count code points in the excerpt (the input without fence lines and markers), each on the text left by the ones before; applied in order they give the output's excerpt |\n"
-	"| `comments` | array | reviewer comments open near the region (none are recorded yet: always empty) |\n"
+	"| `comments` | array of objects | the document's comment events (doc.comment) before the cut, oldest first, at most 32: `t` (string, RFC 3339), `id` (string), `action` (string: add, reply, edit, resolve, reopen, delete), `parent` (string or null: the comment a reply answers), `author` (string: hashed as `meta.author`), `text`, `quote` (string or null: what was written, the text it is anchored to; redacted with the document's placeholders) |\n"
 	"| `meta` | object | `source` (string: the recording source, e.g. `fs`), `author` (string: 32 hex digits, BLAKE2b-128 of the author keyed with a key derived from the vault id), `labtape` (string: version) |\n";
 
 static int edits_emit(void *ctx, const char *doc, const char *line, size_t n)
@@ -333,6 +334,33 @@ static int edits_rec(struct ds *x, const struct vault_record *rec, void *ctx)
 	return r;
 }
 
+static int edits_comment_rec(struct ds *x, const struct vault_record *rec,
+			     void *ctx)
+{
+	struct edit_comment c;
+	json_t *d, *t, *q;
+	int r;
+
+	if (!(d = decode(x, rec)))
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.t = rec->t;
+	c.doc = json_string_value(json_object_get(d, "doc"));
+	c.id = json_string_value(json_object_get(d, "id"));
+	c.action = json_string_value(json_object_get(d, "action"));
+	c.parent = json_string_value(json_object_get(d, "parent"));
+	c.actor = json_string_value(json_object_get(d, "actor"));
+	t = json_object_get(d, "text");
+	q = json_object_get(d, "quote");
+	c.text = json_string_value(t);
+	c.text_len = json_string_length(t);
+	c.quote = json_string_value(q);
+	c.quote_len = json_string_length(q);
+	r = edits_comment(ctx, &c);
+	json_decref(d);
+	return r;
+}
+
 static int run_edits(struct ds *x, const struct edits_opts *eo)
 {
 	struct vault_query q = VAULT_QUERY_INIT;
@@ -343,11 +371,15 @@ static int run_edits(struct ds *x, const struct edits_opts *eo)
 	if (open_splits(x))
 		return -1;
 	e = edits_new(eo, x->r, x->author_key, edits_emit, x);
-	/* The states at `since` need the edits before it. */
+	/* The comments first (few, kept per document), then the edits:
+	 * the states at `since` need the edits before it. */
 	q.stream = x->stream;
-	q.kind = "edit.op";
+	q.kind = "doc.comment";
 	q.until = x->until;
-	r = each(x, &q, edits_rec, e);
+	r = each(x, &q, edits_comment_rec, e);
+	q.kind = "edit.op";
+	if (!r)
+		r = each(x, &q, edits_rec, e);
 	if (!r && !interrupted)
 		r = edits_finish(e) < 0 ? -1 : 0;
 	st = edits_get_stats(e);
@@ -359,7 +391,8 @@ static int run_edits(struct ds *x, const struct edits_opts *eo)
 		 "changed nothing\n"
 		 "- edits on an unknown state (after a gap in seq, before any "
 		 "snapshot): %llu; edits that did not fit the recorded state: %llu\n"
-		 "- notebook records (not in this dataset): %llu\n",
+		 "- notebook records (not in this dataset): %llu\n"
+		 "- comment events read: %llu; examples with comments: %llu\n",
 		 (unsigned long long)st->ops, (unsigned long long)st->docs,
 		 (unsigned long long)st->groups,
 		 (unsigned long long)st->examples,
@@ -368,7 +401,9 @@ static int run_edits(struct ds *x, const struct edits_opts *eo)
 		 (unsigned long long)st->skipped_nochange,
 		 (unsigned long long)st->unknown,
 		 (unsigned long long)st->mismatched,
-		 (unsigned long long)st->notebook);
+		 (unsigned long long)st->notebook,
+		 (unsigned long long)st->comments,
+		 (unsigned long long)st->with_comments);
 	buf_addf(&x->opts, ", gap %.3f s, context lines %u, editable lines %u, "
 		 "max excerpt %zu bytes, max events %u", eo->gap_ns / 1e9,
 		 eo->context_lines, eo->editable_lines, eo->max_excerpt,
@@ -714,6 +749,230 @@ static int run_timeline(struct ds *x, const struct timeline_opts *to)
 	return r;
 }
 
+/* ---- conversations ------------------------------------------------------ */
+
+static const char schema_conversations[] =
+	"Each line of `conversations.SPLIT.jsonl` is one conversation, in order of\n"
+	"its first turn; keys in this order:\n"
+	"\n"
+	"| field | type | meaning |\n"
+	"| --- | --- | --- |\n"
+	"| `id` | string | 32 hex digits: BLAKE2b-128 of the thread's key, keyed with a key derived from the vault id (stable within a vault, not reversible without it) |\n"
+	"| `source` | string | `slack`, `mail`, `posts`, ...; for comments on a document, its source (`gdocs`, ...) |\n"
+	"| `channel` | string or null | the Slack channel (`#name`), mail folder or site; null for comments |\n"
+	"| `doc` | string or null | the document commented on; null for messages |\n"
+	"| `subject` | string or null | the mail's subject, the text a comment is anchored to |\n"
+	"| `turns` | array of objects | in time order: `t` (string, RFC 3339 UTC), `speaker` (string: `speaker-N`, numbered in order of first appearance over the whole export), `text` (string), `reply_to` (integer, the index of the turn answered, when it is in this conversation) |\n";
+
+static int conv_emit(void *ctx, const char *key, const char *line, size_t n)
+{
+	struct ds *x = ctx;
+
+	return write_line(x, ds_split_of(key, x->pct), line, n);
+}
+
+/* Slack's notices that someone joined, left, renamed...: not turns. */
+static int slack_notice(json_t *native)
+{
+	static const char *const sub[] = {
+		"channel_join", "channel_leave", "channel_topic",
+		"channel_purpose", "channel_name", "channel_archive",
+		"channel_unarchive", "group_join", "group_leave", "group_topic",
+		"group_purpose", "group_name", "group_archive",
+		"group_unarchive", "pinned_item", "unpinned_item", NULL,
+	};
+	const char *s = json_string_value(json_object_get(native, "subtype"));
+
+	for (int i = 0; s && sub[i]; i++)
+		if (!strcmp(s, sub[i]))
+			return 1;
+	return 0;
+}
+
+struct conv_ctx {
+	struct conversations *c;
+	struct strmap names;	/* speakers' names, for the redactor */
+	struct buf key, name;
+	uint64_t notices;
+};
+
+/* "Name <addr>": the address (lower case) in key, the name in name. */
+static void split_address(const char *from, struct buf *key, struct buf *name)
+{
+	const char *lt = strrchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+	buf_reset(key);
+	buf_reset(name);
+	if (!lt || !gt) {
+		for (const char *p = from; *p; p++)
+			buf_addch(key, *p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		return;
+	}
+	for (const char *p = lt + 1; p < gt; p++)
+		buf_addch(key, *p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	for (const char *p = from; p < lt; p++)
+		if (*p != '"')
+			buf_addch(name, *p);
+	while (name->len && name->data[name->len - 1] == ' ')
+		buf_setlen(name, name->len - 1);
+}
+
+static void conv_name(struct conv_ctx *cc, const char *name)
+{
+	if (name && *name && !strchr(name, '@'))
+		strmap_put(&cc->names, name)->val = (void *)1;
+}
+
+static int conv_rec_feed(struct ds *x, const struct vault_record *rec, void *ctx)
+{
+	struct conv_ctx *cc = ctx;
+	struct conv_rec e;
+	json_t *d, *text, *native;
+	const char *from;
+	int r;
+
+	if (!(d = decode(x, rec)))
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.t = rec->t;
+	e.stream = rec->stream;
+	e.id = json_string_value(json_object_get(d, "id"));
+	text = json_object_get(d, "text");
+	e.text = json_string_value(text);
+	e.text_len = json_string_length(text);
+	if (!strcmp(rec->kind, "doc.comment")) {
+		size_t n = strcspn(rec->stream, ":");
+		buf_reset(&cc->key);
+		buf_add(&cc->key, rec->stream, n);
+		e.is_comment = 1;
+		e.source = cc->key.data;
+		e.doc = json_string_value(json_object_get(d, "doc"));
+		e.action = json_string_value(json_object_get(d, "action"));
+		e.parent = json_string_value(json_object_get(d, "parent"));
+		e.quote = json_string_value(json_object_get(d, "quote"));
+		e.speaker = json_string_value(json_object_get(d, "actor"));
+		conv_name(cc, e.speaker);
+	} else {
+		native = json_object_get(d, "native");
+		e.source = json_string_value(json_object_get(d, "source"));
+		e.thread = json_string_value(json_object_get(d, "thread"));
+		e.reply_to = json_string_value(json_object_get(d, "reply_to"));
+		e.channel = json_string_value(json_object_get(d, "channel"));
+		e.subject = json_string_value(json_object_get(d, "subject"));
+		e.edited = json_string_value(json_object_get(d, "edited"));
+		from = json_string_value(json_object_get(d, "from"));
+		e.speaker = from;
+		if (e.source && !strcmp(e.source, "slack")) {
+			if (slack_notice(native)) {
+				cc->notices++;
+				json_decref(d);
+				return 0;
+			}
+			if (json_is_string(json_object_get(native, "user")))
+				e.speaker = json_string_value(
+					json_object_get(native, "user"));
+			conv_name(cc, from);
+		} else if (from && e.source && !strcmp(e.source, "mail")) {
+			split_address(from, &cc->key, &cc->name);
+			e.speaker = cc->key.data;
+			conv_name(cc, cc->name.data);
+		} else {
+			conv_name(cc, from);
+		}
+	}
+	span(x, rec->t);
+	r = conv_feed(cc->c, &e);
+	json_decref(d);
+	return r;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The redactor again, with the speakers' names added (in sorted order:
+ * the same vault, the same rules), so that a name written in a message
+ * is redacted too. */
+static int conv_redactor(struct ds *x, struct conv_ctx *cc)
+{
+	char **v = xmalloc((cc->names.n + 1) * sizeof(*v));
+	size_t n = 0;
+	struct buf s = BUF_INIT;
+
+	for (size_t i = 0; i < cc->names.size; i++)
+		if (cc->names.v[i].key)
+			v[n++] = cc->names.v[i].key;
+	qsort(v, n, sizeof(*v), cmp_cstr);
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&s);
+		buf_addstr(&s, v[i]);
+		if (strchr(v[i], ' '))
+			buf_addstr(&s, " [parts]");
+		redact_rules_add_name(&x->rules, s.data);	/* not a name: skip */
+	}
+	free(v);
+	buf_release(&s);
+	redactor_free(x->r);
+	x->r = NULL;
+	if (redactor_new(&x->r, &x->rules))
+		return cli_error("%s", lt_errmsg()) ? -1 : -1;
+	return 0;
+}
+
+static int run_conversations(struct ds *x, const struct conv_opts *co)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct conv_ctx cc;
+	const struct conv_stats *st;
+	int r;
+
+	if (open_splits(x))
+		return -1;
+	memset(&cc, 0, sizeof(cc));
+	buf_init(&cc.key, 0);
+	buf_init(&cc.name, 0);
+	cc.c = conv_new(co, x->author_key, conv_emit, x);
+	q.stream = x->stream;
+	q.since = x->since;
+	q.until = x->until;
+	q.kind = "msg.message";
+	r = each(x, &q, conv_rec_feed, &cc);
+	q.kind = "doc.comment";
+	if (!r)
+		r = each(x, &q, conv_rec_feed, &cc);
+	if (!r && x->r)
+		r = conv_redactor(x, &cc);
+	if (!r && !interrupted)
+		r = conv_finish(cc.c, x->r) < 0 ? -1 : 0;
+	st = conv_get_stats(cc.c);
+	buf_addstr(&x->schema, schema_conversations);
+	buf_addf(&x->notes,
+		 "- messages and comments read: %llu (and %llu Slack notices "
+		 "of joins, topics and the like, left out)\n"
+		 "- conversations: %llu with %llu turns and %llu speakers; "
+		 "%llu made of loose chat messages; %llu shorter than "
+		 "`--min-turns`, left out\n"
+		 "- later versions of a message (edits): %llu; copies of a "
+		 "message already there: %llu\n",
+		 (unsigned long long)st->records,
+		 (unsigned long long)cc.notices,
+		 (unsigned long long)st->threads,
+		 (unsigned long long)st->turns_out,
+		 (unsigned long long)st->speakers,
+		 (unsigned long long)st->chat_runs,
+		 (unsigned long long)st->short_threads,
+		 (unsigned long long)st->versions,
+		 (unsigned long long)st->duplicates);
+	buf_addf(&x->opts, ", min turns %u, chat gap %llds", co->min_turns,
+		 (long long)(co->chat_gap_ns / LT_NS_PER_SEC));
+	conv_free(cc.c);
+	strmap_release(&cc.names);
+	buf_release(&cc.key);
+	buf_release(&cc.name);
+	return r;
+}
+
 /* ---- The card ---------------------------------------------------------- */
 
 static int write_card(struct ds *x)
@@ -754,7 +1013,15 @@ static int write_card(struct ds *x)
 		total += x->out[i].lines;
 	}
 	buf_addf(&c, "| total | %llu |\n", (unsigned long long)total);
-	if (!strcmp(x->kind, "timeline"))
+	if (!strcmp(x->kind, "conversations"))
+		buf_addf(&c, "\nSplits: by conversation, %u/%u/%u "
+			 "(train/validation/test): a conversation goes to the split "
+			 "of BLAKE2b-64(key) mod 100 (its 8 bytes read "
+			 "little-endian), the key being the document for comments "
+			 "(as in `edits`, so a document's comments and edits share "
+			 "a split) and the thread otherwise.\n",
+			 x->pct[0], x->pct[1], x->pct[2]);
+	else if (!strcmp(x->kind, "timeline"))
 		buf_addf(&c, "\nSplits: by the UTC day of the window's start, "
 			 "%u/%u/%u (train/validation/test): a window goes to the "
 			 "split of BLAKE2b-64(\"YYYY-MM-DD\") mod 100 (its 8 bytes "
@@ -785,8 +1052,9 @@ static int write_card(struct ds *x)
 	} else {
 		buf_addstr(&c, "redact: true. Personal data and secrets were "
 			   "replaced by typed placeholders (`<EMAIL_1>`, ...), "
-			   "numbered per document (per window for `timeline`; "
-			   "doc/redaction.md). "
+			   "numbered per document (per window for `timeline`, "
+			   "per conversation for `conversations`, whose speakers' "
+			   "names are redacted too; doc/redaction.md). "
 			   "Replacements made, by type (a value that appears "
 			   "in several examples counts each time):\n\n"
 			   "| type | replaced |\n| --- | --- |\n");
@@ -1057,12 +1325,13 @@ static const char usage_dataset[] =
 	"usage: labtape export KIND -o DIR [--stream S] [--since T] [--until T]\n"
 	"                      [--no-redact] [--split A,B,C] [--shards N] [--force]\n"
 	"                      [--vault DIR] [--passphrase-file FILE]\n"
-	"KIND is edits, events, timeline or cast (cast also: --session ID,\n"
-	"labtape export cast --help). Options of edits:\n"
+	"KIND is edits, events, timeline, conversations or cast (cast also:\n"
+	"--session ID, labtape export cast --help). Options of edits:\n"
 	"                      [--gap SECONDS] [--context-lines N]\n"
 	"                      [--editable-lines N] [--max-excerpt BYTES]\n"
 	"                      [--max-events N]\n"
 	"Of timeline:          [--window DURATION]\n"
+	"Of conversations:     [--min-turns N] [--chat-gap DURATION]\n"
 	"\n"
 	"Writes a dataset into the folder DIR (which must not exist, unless\n"
 	"--force): one JSONL file per split, train/validation/test by a hash of\n"
@@ -1075,6 +1344,8 @@ static const char usage_dataset[] =
 	"  events   the selected events in canonical JSON\n"
 	"  timeline windows of time (5 minutes) aligning documents edited,\n"
 	"           terminal output, markers and notes, one line per window\n"
+	"  conversations  Slack threads, mail threads and comment threads,\n"
+	"           speakers pseudonymised (speaker-1, ...), one line each\n"
 	"  cast     every terminal session as asciicast v2, cast/SPLIT/ID.cast\n"
 	"\n"
 	"  -o, --output DIR     the dataset folder\n"
@@ -1092,12 +1363,15 @@ static const char usage_dataset[] =
 	"  --editable-lines N   lines around the change in the region (2)\n"
 	"  --max-excerpt BYTES  examples with a wider excerpt are left out (16384)\n"
 	"  --max-events N       edit blocks in 'events', at most 16 (16)\n"
-	"  --window DURATION    timeline: the window length, like 30s, 5m, 1h (5m)\n";
+	"  --window DURATION    timeline: the window length, like 30s, 5m, 1h (5m)\n"
+	"  --min-turns N        conversations: shorter ones are left out (2)\n"
+	"  --chat-gap DURATION  conversations: Slack messages outside threads\n"
+	"                       closer than this form one conversation (30m)\n";
 
 enum {
 	OPT_STREAM = 2000, OPT_SINCE, OPT_UNTIL, OPT_NOREDACT, OPT_SPLIT,
 	OPT_SHARDS, OPT_FORCE, OPT_GAP, OPT_CTX, OPT_EDITABLE, OPT_MAXEX,
-	OPT_MAXEV, OPT_WINDOW,
+	OPT_MAXEV, OPT_WINDOW, OPT_MINTURNS, OPT_CHATGAP,
 };
 
 static int parse_uint(const char *s, unsigned long long max,
@@ -1171,12 +1445,15 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 		{ "max-excerpt", required_argument, NULL, OPT_MAXEX },
 		{ "max-events", required_argument, NULL, OPT_MAXEV },
 		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "min-turns", required_argument, NULL, OPT_MINTURNS },
+		{ "chat-gap", required_argument, NULL, OPT_CHATGAP },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli c = { NULL, usage_dataset, NULL, NULL };
 	struct buf cmdname = BUF_INIT;
 	struct edits_opts eo;
 	struct timeline_opts to;
+	struct conv_opts co;
 	struct ds x;
 	struct sigaction sa, old_int, old_term;
 	unsigned long long n;
@@ -1199,6 +1476,7 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 	edits_opts_init(&eo);
 	eo.version = LABTAPE_VERSION;
 	timeline_opts_init(&to);
+	conv_opts_init(&co);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		const char *a = optarg;
@@ -1235,6 +1513,21 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 			    to.window_ns > 366 * LT_NS_PER_DAY) {
 				ret = cli_usage_error(&c, "--window wants a "
 					"duration from 1s to 366d, like 30s, 5m or 1h");
+				goto out;
+			}
+		} else if (opt == OPT_MINTURNS) {
+			if (parse_uint(a, 1000000, &n) || !n) {
+				ret = cli_usage_error(&c, "--min-turns wants a "
+						      "number from 1 to 1000000");
+				goto out;
+			}
+			co.min_turns = (unsigned)n;
+		} else if (opt == OPT_CHATGAP) {
+			if (lt_duration_parse(a, &co.chat_gap_ns) ||
+			    co.chat_gap_ns < 0 ||
+			    co.chat_gap_ns > 366 * LT_NS_PER_DAY) {
+				ret = cli_usage_error(&c, "--chat-gap wants a "
+					"duration up to 366d, like 0s, 30m or 2h");
 				goto out;
 			}
 		} else if (opt == OPT_GAP) {
@@ -1290,6 +1583,8 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 	eo.until = x.until;
 	to.since = x.since;
 	to.until = x.until;
+	co.since = x.since;
+	co.until = x.until;
 	if ((env = getenv("LABTAPE_TEST_EXPORT_DELAY_US")))
 		x.delay_us = (unsigned)strtoul(env, NULL, 10);
 	if (cli_open_unlocked(&c, &x.v))
@@ -1327,6 +1622,8 @@ int cmd_export_dataset(const char *kind, int argc, char **argv)
 		r = run_events(&x);
 	else if (!strcmp(kind, "timeline"))
 		r = run_timeline(&x, &to);
+	else if (!strcmp(kind, "conversations"))
+		r = run_conversations(&x, &co);
 	else
 		r = run_cast(&x);
 	progress(&x, 1);

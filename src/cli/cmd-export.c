@@ -26,6 +26,8 @@ static const char usage[] =
 	"  events  the selected events in canonical JSON, a dataset\n"
 	"  timeline  windows of time aligning edits, terminals, markers and\n"
 	"          notes (JSONL), a dataset\n"
+	"  conversations  threads of Slack messages, mail and comments, as\n"
+	"          turns with pseudonymous speakers (JSONL), a dataset\n"
 	"\n"
 	"'labtape export KIND --help' says more about each.\n";
 
@@ -49,7 +51,8 @@ static const char usage_cast[] =
 	"                     ('labtape sessions' lists them)\n"
 	"  -o, --output FILE  write to FILE (default: stdout)\n";
 
-static const char *const kinds[] = { "cast", "edits", "events", "timeline", NULL };
+static const char *const kinds[] = { "cast", "edits", "events", "timeline",
+				     "conversations", NULL };
 
 /* A marker from another stream (e.g. the recorder's) that names the
  * session. */
@@ -362,13 +365,14 @@ int cmd_export(int argc, char **argv)
 	struct buf list = BUF_INIT;
 
 	if (argc < 2)
-		return cli_usage_error(&c, "which kind? One of: cast, edits, events, timeline");
+		return cli_usage_error(&c, "which kind? One of: cast, edits, "
+				       "events, timeline, conversations");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "edits") || !strcmp(argv[1], "events") ||
-	    !strcmp(argv[1], "timeline"))
+	    !strcmp(argv[1], "timeline") || !strcmp(argv[1], "conversations"))
 		return cmd_export_dataset(argv[1], argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cast")) {
 		int session = 0, output = 0;

@@ -25,7 +25,9 @@ static const char usage[] =
 	"  etherpad FILE   a pad's history, from its .etherpad export\n"
 	"  gdocs FILE      a Google Docs revision changelog (and --comments FILE)\n"
 	"  git REPO        a git repository's history: every change of every file\n"
+	"  mail PATH       an mbox file or a Maildir folder, attachments too\n"
 	"  posts FILE      published posts and their comments, as JSONL\n"
+	"  slack ZIP       a Slack workspace export: messages, threads, edits\n"
 	"\n"
 	"'labtape import SOURCE --help' says more about each.\n";
 
@@ -216,7 +218,9 @@ static const struct importer {
 	{ "etherpad", import_etherpad },
 	{ "gdocs", import_gdocs },
 	{ "git", import_git },
+	{ "mail", import_mail },
 	{ "posts", import_posts },
+	{ "slack", import_slack },
 	{ NULL, NULL },
 };
 

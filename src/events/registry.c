@@ -311,7 +311,7 @@ static const struct ev_field msg_fields[] = {
 		  "how text is written: plain (the default), markdown or html" },
 	/* 9 */ { "files", EV_ARRAY, 0,
 		  "attachments, as objects: name, type, size, and url or "
-		  "chunks (fs.chunk hashes)" },
+		  "chunks (fs.chunk hashes) and doc (their fs.blob's)" },
 	/* 10 */ { "edited", EV_STRING, 0,
 		   "RFC 3339 time of the edit this version is, if edited" },
 	/* 11 */ { "source", EV_STRING, 0, "slack, mail or posts" },

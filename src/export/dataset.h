@@ -27,6 +27,7 @@
 struct redactor;
 
 #define EDITS_MAX_EVENTS 16
+#define EDITS_MAX_COMMENTS 32	/* comment events in an example */
 #define EDITS_MAX_BLOCK 8192	/* larger diff blocks are not kept */
 
 struct edits_opts {
@@ -66,6 +67,8 @@ struct edits_stats {
 	uint64_t unknown;	/* edits on a state not known (gap, no base) */
 	uint64_t mismatched;	/* edits that did not fit the state */
 	uint64_t notebook;	/* notebook records (not in this dataset) */
+	uint64_t comments;	/* doc.comment events fed */
+	uint64_t with_comments;	/* examples with comments */
 };
 
 /* One example: doc is its document id (for the split), line its JSON
@@ -80,6 +83,18 @@ struct edits *edits_new(const struct edits_opts *o, struct redactor *r,
 			const uint8_t author_key[32], edits_emit_fn *emit,
 			void *ctx);
 int edits_feed(struct edits *x, const struct edit_rec *e);
+
+/* One doc.comment event's fields (doc/format.md 7.2); strings may be
+ * NULL when absent and need to live only during the call. */
+struct edit_comment {
+	int64_t t;
+	const char *doc, *id, *action, *parent, *actor;
+	const char *text, *quote;	/* with their lengths */
+	size_t text_len, quote_len;
+};
+/* Feeds a comment on a document, for the "comments" of its examples: all
+ * of them, in time order, before the first edits_feed(). */
+int edits_comment(struct edits *x, const struct edit_comment *c);
 int edits_finish(struct edits *x);
 const struct edits_stats *edits_get_stats(const struct edits *x);
 void edits_free(struct edits *x);
@@ -165,6 +180,74 @@ void ds_strip_ansi(int *state, const char *p, size_t n, struct buf *out);
 /* Appends s[0..n) to out with each byte that does not start a valid
  * UTF-8 character replaced by U+FFFD. */
 void ds_utf8_sanitize(struct buf *out, const char *s, size_t n);
+
+/* ---- Conversations (conversations.c) ---------------------------------- */
+
+/*
+ * Threads of messages and comments as JSON lines of turns (doc/exports.md,
+ * "conversations"):
+ *
+ *	struct conversations *x = conv_new(&opts, key, emit, ctx);
+ *	for (each msg.message and doc.comment, in vault order)
+ *		conv_feed(x, &rec);
+ *	conv_finish(x, redactor);  redacts and emits every thread, in order
+ *	conv_free(x);
+ *
+ * Memory: every turn of the selection (a thread is complete only at the
+ * end), until conv_finish().
+ */
+struct conv_opts {
+	int64_t since, until;	/* turns at times in [since, until) */
+	unsigned min_turns;	/* shorter threads are left out (2) */
+	int64_t chat_gap_ns;	/* loose chat messages closer than this
+				   form one conversation (30 min) */
+};
+void conv_opts_init(struct conv_opts *o);
+
+/* A msg.message (is_comment 0) or a doc.comment's fields; strings may be
+ * NULL when absent, and need to live only during conv_feed(). */
+struct conv_rec {
+	int64_t t;
+	const char *stream;
+	int is_comment;
+	const char *source;	/* slack, mail, ...; for a comment, the
+				   stream's source (gdocs, posts) */
+	const char *id, *thread, *reply_to, *channel, *subject, *edited;
+	const char *doc, *action, *parent, *quote;	/* comments */
+	const char *speaker;	/* who, as a stable key: a Slack user id, a
+				   mail address, a comment's actor */
+	const char *text;
+	size_t text_len;
+};
+
+struct conv_stats {
+	uint64_t records;	/* messages and comments fed */
+	uint64_t turns;		/* turns made */
+	uint64_t versions;	/* later versions that replaced a turn's text */
+	uint64_t duplicates;	/* copies of a message already there */
+	uint64_t chat_runs;	/* conversations made of loose chat messages */
+	uint64_t short_threads;	/* threads under min_turns, left out */
+	uint64_t threads;	/* lines emitted */
+	uint64_t turns_out;	/* turns in them */
+	uint64_t speakers;	/* distinct speakers in them */
+};
+
+/* One thread: key is what its split is decided by (the document of a
+ * comment thread, else the thread), line its JSON. */
+typedef int conv_emit_fn(void *ctx, const char *key, const char *line,
+			 size_t n);
+
+struct conversations;
+/* id_key (32 bytes) keys the hash that is a thread's "id". */
+struct conversations *conv_new(const struct conv_opts *o,
+			       const uint8_t id_key[32], conv_emit_fn *emit,
+			       void *ctx);
+int conv_feed(struct conversations *x, const struct conv_rec *e);
+/* Redaction comes last, so that a redactor can be made knowing the
+ * speakers' names (r may be NULL: no redaction). Call once. */
+int conv_finish(struct conversations *x, struct redactor *r);
+const struct conv_stats *conv_get_stats(const struct conversations *x);
+void conv_free(struct conversations *x);
 
 /* ---- Pieces, exposed for the unit tests ---------------------------- */
 

@@ -27,6 +27,7 @@
 
 #include "dataset.h"
 #include "error.h"
+#include "ltime.h"
 #include "redact.h"
 #include "text.h"
 #include "strmap.h"
@@ -228,9 +229,10 @@ struct edits {
 	struct edits_stats st;
 
 	struct strmap docs;	/* id -> struct edoc */
+	struct strmap comments;	/* doc id -> struct clist */
 
 	/* Scratch, reused. */
-	struct buf line, ra, rb, blk, tmp;
+	struct buf line, ra, rb, blk, tmp, cbuf;
 	struct text_edits ops;
 	struct mark { size_t off; size_t len; size_t rlen; } *marks;
 	size_t nmarks, amarks;
@@ -266,6 +268,73 @@ static void doc_free(struct edoc *d)
 	for (size_t i = 0; i < EDITS_MAX_EVENTS; i++)
 		free(d->ev[i]);
 	free(d);
+}
+
+/* ---- Comments ------------------------------------------------------------ */
+
+/* A document's doc.comment events, in time order (they are fed so). */
+struct ecomment {
+	int64_t t;
+	char *id, *action, *parent, *actor, *text, *quote;
+	size_t text_len, quote_len;
+};
+struct clist {
+	struct ecomment *v;
+	size_t n, alloc;
+};
+
+static char *dup_n(const char *s, size_t n)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = 0;
+	return d;
+}
+
+int edits_comment(struct edits *x, const struct edit_comment *c)
+{
+	struct strmap_ent *e;
+	struct clist *l;
+	struct ecomment *k;
+
+	if (!c->doc || !c->id || !c->action)
+		return 0;
+	e = strmap_put(&x->comments, c->doc);
+	if (!e->val)
+		e->val = xcalloc(1, sizeof(struct clist));
+	l = e->val;
+	XGROW(l->v, l->n + 1, l->alloc);
+	k = &l->v[l->n++];
+	k->t = c->t;
+	k->id = xstrdup(c->id);
+	k->action = xstrdup(c->action);
+	k->parent = c->parent ? xstrdup(c->parent) : NULL;
+	k->actor = c->actor ? xstrdup(c->actor) : NULL;
+	k->text = dup_n(c->text, c->text_len);
+	k->text_len = c->text_len;
+	k->quote = dup_n(c->quote, c->quote_len);
+	k->quote_len = c->quote_len;
+	x->st.comments++;
+	return 0;
+}
+
+static void clist_free(struct clist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct ecomment *k = &l->v[i];
+		free(k->id);
+		free(k->action);
+		free(k->parent);
+		free(k->actor);
+		free(k->text);
+		free(k->quote);
+	}
+	free(l->v);
+	free(l);
 }
 
 static void set_str(char **dst, const char *s)
@@ -501,6 +570,68 @@ static void excerpt_json(struct edits *x, struct edoc *d, const struct buf *r,
 	ds_json_str(&x->line, o->data, o->len);
 }
 
+/* meta.author's hash of an actor, as 32 hex digits and a NUL. */
+static void author_hex(const struct edits *x, const char *actor, char hex[33])
+{
+	uint8_t h[16];
+
+	crypto_generichash(h, sizeof(h), (const uint8_t *)(actor ? actor : ""),
+			   actor ? strlen(actor) : 0, x->key, sizeof(x->key));
+	sodium_bin2hex(hex, 33, h, sizeof(h));
+}
+
+/* A comment string, redacted with d's placeholders, or null. */
+static void comment_str(struct edits *x, struct edoc *d, const char *s,
+			size_t n)
+{
+	if (!s) {
+		buf_addstr(&x->line, "null");
+		return;
+	}
+	redact_into(x, d, s, n, &x->cbuf);
+	ds_json_str(&x->line, x->cbuf.data, x->cbuf.len);
+}
+
+/* "comments": the document's comment events before the cut, the last
+ * EDITS_MAX_COMMENTS of them, oldest first. */
+static void put_comments(struct edits *x, struct edoc *d)
+{
+	struct strmap_ent *e = strmap_get(&x->comments, d->id);
+	const struct clist *cl = e ? e->val : NULL;
+	size_t end = 0, start;
+	char when[LT_TIME_MAX_LEN], hex[33];
+
+	buf_addstr(&x->line, ",\"comments\":[");
+	while (cl && end < cl->n && cl->v[end].t < d->t_first)
+		end++;
+	start = end > EDITS_MAX_COMMENTS ? end - EDITS_MAX_COMMENTS : 0;
+	for (size_t i = start; i < end; i++) {
+		const struct ecomment *k = &cl->v[i];
+
+		if (i > start)
+			buf_addch(&x->line, ',');
+		lt_time_format(k->t, when);
+		author_hex(x, k->actor, hex);
+		buf_addf(&x->line, "{\"t\":\"%s\",\"id\":", when);
+		ds_json_str(&x->line, k->id, strlen(k->id));
+		buf_addstr(&x->line, ",\"action\":");
+		ds_json_str(&x->line, k->action, strlen(k->action));
+		buf_addstr(&x->line, ",\"parent\":");
+		if (k->parent)
+			ds_json_str(&x->line, k->parent, strlen(k->parent));
+		else
+			buf_addstr(&x->line, "null");
+		buf_addf(&x->line, ",\"author\":\"%s\",\"text\":", hex);
+		comment_str(x, d, k->text, k->text_len);
+		buf_addstr(&x->line, ",\"quote\":");
+		comment_str(x, d, k->quote, k->quote_len);
+		buf_addch(&x->line, '}');
+	}
+	if (end > start)
+		x->st.with_comments++;
+	buf_addch(&x->line, ']');
+}
+
 static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 			size_t ahi, size_t bhi)
 {
@@ -509,7 +640,6 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	size_t r_es, r_cur, r_ee, r_es2, r_ee2;
 	int64_t delta = (int64_t)bhi - (int64_t)ahi;
 	uint64_t cs_cp, es_cp, ee_cp, ce_cp, cur_cp;
-	uint8_t h[16];
 	char hex[33];
 	struct buf *l = &x->line;
 	int r;
@@ -599,12 +729,12 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 		ds_json_str(l, e->del, e->del_len);
 		buf_addch(l, '}');
 	}
-	buf_addstr(l, "],\"comments\":[],\"meta\":{\"source\":");
+	buf_addch(l, ']');
+	put_comments(x, d);
+	buf_addstr(l, ",\"meta\":{\"source\":");
 	ds_json_str(l, d->source ? d->source : "", d->source ? strlen(d->source) : 0);
 	buf_addstr(l, ",\"author\":");
-	crypto_generichash(h, sizeof(h), (const uint8_t *)(d->actor ? d->actor : ""),
-			   d->actor ? strlen(d->actor) : 0, x->key, sizeof(x->key));
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	author_hex(x, d->actor, hex);
 	buf_addch(l, '"');
 	buf_addstr(l, hex);
 	buf_addstr(l, "\",\"labtape\":");
@@ -658,6 +788,7 @@ struct edits *edits_new(const struct edits_opts *o, struct redactor *r,
 	buf_init(&x->rb, 0);
 	buf_init(&x->blk, 0);
 	buf_init(&x->tmp, 0);
+	buf_init(&x->cbuf, 0);
 	text_edits_init(&x->ops);
 	if (r)
 		redactor_set_explain(r, on_match, x);
@@ -801,6 +932,11 @@ void edits_free(struct edits *x)
 		if (x->docs.v[i].key)
 			doc_free(x->docs.v[i].val);
 	strmap_release(&x->docs);
+	for (size_t i = 0; i < x->comments.size; i++)
+		if (x->comments.v[i].key)
+			clist_free(x->comments.v[i].val);
+	strmap_release(&x->comments);
+	buf_release(&x->cbuf);
 	buf_release(&x->line);
 	buf_release(&x->ra);
 	buf_release(&x->rb);

@@ -56,6 +56,7 @@ struct import {
 	int32_t key_day;
 	int keyed;
 	struct strmap chunks;	/* hex name -> (void *)1, for key_day */
+	json_t *last_chunks;	/* of the last import_blob() */
 
 	/* Progress. */
 	int progress;
@@ -138,6 +139,7 @@ static void import_free(struct import *im)
 	free_vals(&im->seqs);
 	strmap_release(&im->touched);
 	strmap_release(&im->chunks);
+	json_decref(im->last_chunks);
 	sodium_memzero(im->key, sizeof(im->key));
 	buf_release(&im->payload);
 	buf_release(&im->why);
@@ -293,6 +295,8 @@ int import_blob(struct import *im, int64_t ts, const char *doc,
 		json_decref(names);
 		return r;
 	}
+	json_decref(im->last_chunks);
+	im->last_chunks = json_incref(names);
 	blob = json_pack("{s:s, s:I, s:I, s:o}", "doc", doc, "seq",
 			 (json_int_t)take_seq(im, doc), "size",
 			 (json_int_t)len, "chunks", names);
@@ -305,6 +309,11 @@ int import_blob(struct import *im, int64_t ts, const char *doc,
 	if (actor)
 		json_object_set_new(blob, "actor", json_string(actor));
 	return import_event(im, ts, "fs.blob", blob);
+}
+
+json_t *import_blob_chunks(struct import *im)
+{
+	return json_incref(im->last_chunks);
 }
 
 int import_unit_done(struct import *im, const char *unit, int64_t ts)

@@ -68,6 +68,11 @@ int import_blob(struct import *im, int64_t ts, const char *doc,
 		const char *path, const char *group, const char *actor,
 		const void *data, size_t len);
 
+/* The chunk hashes of the last import_blob(), in order: a new reference
+ * to an array of strings (the caller decrefs it), or NULL before any.
+ * For a message that names its attachments by their chunks. */
+json_t *import_blob_chunks(struct import *im);
+
 /* Ends a unit: records its key in the ledger with the sequence numbers of
  * the documents it touched. */
 int import_unit_done(struct import *im, const char *unit, int64_t ts);

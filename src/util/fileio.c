@@ -190,6 +190,19 @@ void lt_dirname(const char *path, struct buf *out)
 		buf_add(out, path, (size_t)(slash - path));
 }
 
+void lt_basename(const char *path, struct buf *out)
+{
+	size_t n = strlen(path), s;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	s = n;
+	while (s > 0 && path[s - 1] != '/')
+		s--;
+	buf_reset(out);
+	buf_add(out, path + s, n - s);
+}
+
 int lt_write_file_atomic(const char *path, const void *data, size_t n,
 			 mode_t mode, int flags)
 {

@@ -54,5 +54,8 @@ int lt_mkdirs_nosync(const char *path, mode_t mode);
 
 /* The directory part of path, in out. */
 void lt_dirname(const char *path, struct buf *out);
+/* The last part of path, trailing slashes left out ("a/b/" gives "b"),
+ * in out. */
+void lt_basename(const char *path, struct buf *out);
 
 #endif
