@@ -51,6 +51,7 @@ int cmd_append(int argc, char **argv)
 	const char *stream = NULL;
 	struct vault *v = NULL;
 	struct tape *t = NULL;
+	struct tape_options topt = TAPE_OPTIONS_INIT;
 	struct buf payload = BUF_INIT;
 	char *line = NULL;
 	size_t cap = 0;
@@ -74,7 +75,9 @@ int cmd_append(int argc, char **argv)
 	if (cli_open_vault(&c, &v))
 		return 1;
 	cli_many_files();
-	if (tape_open(&t, v, NULL)) {
+	/* Parsing JSON beside compression, encryption and new segments. */
+	topt.sealer = 1;
+	if (tape_open(&t, v, &topt)) {
 		cli_error("%s", lt_errmsg());
 		goto out;
 	}

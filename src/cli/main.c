@@ -45,7 +45,7 @@ static const struct command commands[] = {
 	{ "history", cmd_history, "a file's recorded versions, any of them" },
 	{ "docs", cmd_docs, "list the documents in the vault" },
 	{ "sessions", cmd_sessions, "list the recorded terminal sessions" },
-	{ "export", NULL, "datasets (edits, events, timeline, cast) and casts out" },
+	{ "export", NULL, "datasets: edits, events, timeline, conversations, cast" },
 	{ "redact", NULL, "replace personal data and secrets in stdin" },
 	{ "import", NULL, "history from git, Google Docs, Etherpad, Slack, mail, casts" },
 	{ "gdocs-bot", NULL, "back up every Google Doc shared with an account" },

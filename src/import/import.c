@@ -153,6 +153,7 @@ int import_open(struct import **out, struct vault *v,
 		const struct import_opts *o)
 {
 	struct import *im = xcalloc(1, sizeof(*im));
+	struct tape_options topt = TAPE_OPTIONS_INIT;
 	int r;
 
 	im->v = v;
@@ -162,7 +163,10 @@ int import_open(struct import **out, struct vault *v,
 	im->progress = o->progress && isatty(STDERR_FILENO);
 	buf_init(&im->payload, 0);
 	buf_init(&im->why, 0);
-	if ((r = ledger_read(im)) || (r = tape_open(&im->t, v, NULL))) {
+	/* The sealer compresses, encrypts and makes new days' segments
+	 * while the importer parses (tape.c, notes 7 and 10). */
+	topt.sealer = 1;
+	if ((r = ledger_read(im)) || (r = tape_open(&im->t, v, &topt))) {
 		import_free(im);
 		return r;
 	}

@@ -87,6 +87,13 @@ size_t text_utf8_check(const char *s, size_t n)
 	while (i < n) {
 		if (p[i] < 0x80) {
 			i++;
+			/* ASCII runs 32 bytes at a time: most text is ASCII,
+			 * and importers check every version of every file. */
+			while (n - i >= 32 &&
+			       !((load64(s + i) | load64(s + i + 8) |
+				  load64(s + i + 16) | load64(s + i + 24)) &
+				 HIGH_BITS))
+				i += 32;
 			while (n - i >= 8 && !(load64(s + i) & HIGH_BITS))
 				i += 8;
 			continue;

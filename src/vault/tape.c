@@ -48,6 +48,12 @@
  *     before that leaves only segments that never committed (debris, which
  *     verify names and reindex clears), and a thousand days cost a few
  *     syncs rather than seven each.
+ * 10. With a sealer, a deferred segment's files are made by the sealer
+ *     too, queued before any block of it, so that an import's thousand
+ *     new days cost its main thread nothing but the queueing. Nothing
+ *     else touches a deferred segment's files before a drain; a failure
+ *     is the sealer's error as in note 7, and a rollback drops deferred
+ *     segments altogether (they hold nothing committed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +100,7 @@ struct tseg {
 	uint64_t next_frame;
 	uint64_t last_used;
 	int deferred;			/* not durable nor indexed yet (note 9) */
+	int key_written;		/* its key file exists */
 
 	/* The open block. */
 	struct buf block;
@@ -111,6 +118,7 @@ struct tseg {
 /* A closed block on its way to the sealer (note 7). */
 struct seal_job {
 	struct tseg *s;
+	int create;		/* make s's files rather than write a block */
 	struct frame_header h;
 	const char *names[FRAME_MAX_KINDS];
 	struct buf block;
@@ -119,6 +127,7 @@ struct seal_job {
 #define SEAL_QUEUE 3
 
 struct sealer {
+	struct vault *v;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;	/* a job queued; a job finished */
@@ -245,50 +254,33 @@ static void seg_discard(struct tape *t, struct tseg *s)
 		if (rc != SQLITE_DONE)
 			return;
 	}
-	unlink(s->path);
-	vault_key_path(t->v, s->day, s->key_id, &kp);
-	unlink(kp.data);
-	buf_release(&kp);
+	if (s->path)
+		unlink(s->path);
+	if (s->key_written) {
+		vault_key_path(t->v, s->day, s->key_id, &kp);
+		unlink(kp.data);
+		buf_release(&kp);
+	}
 }
 
-/* ids: the segment id and key id to use (forget.c names them in its
- * journal first), or NULL for random ones. */
-static int seg_create(struct tape *t, const char *stream, int32_t day,
-		      const uint8_t (*ids)[VAULT_ID_LEN], struct tseg **out)
+/*
+ * Makes s's files: its key file, then its header under a temporary name,
+ * renamed (rule 2). Synced unless s is deferred (note 9). The caller, or
+ * the sealer for a deferred segment (note 10). On failure removes what it
+ * made and leaves s without files (fd -1, path NULL).
+ */
+static int seg_files(struct vault *v, struct tseg *s)
 {
-	struct tseg *s = xcalloc(1, sizeof(*s));
 	struct seg_header h = { 0 };
 	struct buf path = BUF_INIT, tmp = BUF_INIT, dir = BUF_INIT;
 	uint8_t hdr[SEG_HEADER_LEN];
-	int r, key_written = 0;
+	int r;
 
-	s->fd = -1;
-	s->stream = xstrdup(stream);
-	s->day = day;
-	s->deferred = !t->opt.autocommit && !ids;	/* note 9 */
-	buf_init(&s->block, 0);
-	buf_init(&s->hdrs, 0);
-	if (ids) {
-		memcpy(s->seg_id, ids[0], VAULT_ID_LEN);
-		memcpy(s->key_id, ids[1], VAULT_ID_LEN);
-	} else {
-		randombytes_buf(s->seg_id, VAULT_ID_LEN);
-		randombytes_buf(s->key_id, VAULT_ID_LEN);
-	}
-	s->key = sodium_malloc(VAULT_KEY_LEN);
-	if (!s->key) {
-		r = lt_error(LT_EIO, "cannot allocate locked memory");
-		goto fail;
-	}
-	crypto_aead_xchacha20poly1305_ietf_keygen(s->key);
-
-	/* Rule 2: key file, then segment header, then the index. */
-	if ((r = keyfile_write(t->v, s->key_id, day, s->key, stream,
+	if ((r = keyfile_write(v, s->key_id, s->day, s->key, s->stream,
 			       !s->deferred)))
-		goto fail;
-	key_written = 1;
-
-	vault_seg_path(t->v, day, s->seg_id, &path);
+		goto out;
+	s->key_written = 1;
+	vault_seg_path(v, s->day, s->seg_id, &path);
 	lt_dirname(path.data, &dir);
 	if ((r = s->deferred ? lt_mkdirs_nosync(dir.data, 0700)
 			     : lt_mkdirs(dir.data, 0700)))
@@ -306,8 +298,8 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	h.version = VAULT_VERSION;
 	memcpy(h.seg_id, s->seg_id, VAULT_ID_LEN);
 	memcpy(h.key_id, s->key_id, VAULT_ID_LEN);
-	h.created = lt_now_ns();
-	h.day = day;
+	h.created = s->idx.created;
+	h.day = s->day;
 	seg_header_encode(&h, hdr);
 	if ((r = lt_pwrite_all(s->fd, hdr, sizeof(hdr), 0, tmp.data)) ||
 	    (!s->deferred && (r = lt_fsync(s->fd, tmp.data))))
@@ -319,43 +311,89 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	s->path = buf_detach(&path, NULL);
 	if (!s->deferred && (r = lt_fsync_dir(dir.data)))
 		goto fail;
-
-	memcpy(s->idx.seg_id, s->seg_id, VAULT_ID_LEN);
-	memcpy(s->idx.key_id, s->key_id, VAULT_ID_LEN);
-	s->idx.day = day;
-	s->idx.created = h.created;
-	s->idx.committed_end = SEG_HEADER_LEN;
-	s->idx.next_frame = 0;
-	s->end = SEG_HEADER_LEN;
-	if (!s->deferred) {
-		if ((r = idx_begin(t->v)))
-			goto fail;
-		if ((r = idx_add_segment(t->v, &s->idx)) ||
-		    (r = idx_commit(t->v))) {
-			idx_rollback(t->v);
-			s->idx.rowid = 0;
-			goto fail;
-		}
-	}
-	*out = s;
 	goto out;
 fail:
 	if (s->path)
 		unlink(s->path);
 	else if (tmp.len)
 		unlink(tmp.data);
-	if (key_written) {
+	free(s->path);
+	s->path = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	{
 		struct buf kp = BUF_INIT;
-		vault_key_path(t->v, day, s->key_id, &kp);
+		vault_key_path(v, s->day, s->key_id, &kp);
 		unlink(kp.data);
 		buf_release(&kp);
 	}
-	tseg_free(s);
+	s->key_written = 0;
 out:
 	buf_release(&path);
 	buf_release(&tmp);
 	buf_release(&dir);
 	return r;
+}
+
+static int queue_create(struct tape *t, struct tseg *s);
+
+/* ids: the segment id and key id to use (forget.c names them in its
+ * journal first), or NULL for random ones. */
+static int seg_create(struct tape *t, const char *stream, int32_t day,
+		      const uint8_t (*ids)[VAULT_ID_LEN], struct tseg **out)
+{
+	struct tseg *s = xcalloc(1, sizeof(*s));
+	int r;
+
+	s->fd = -1;
+	s->stream = xstrdup(stream);
+	s->day = day;
+	s->deferred = !t->opt.autocommit && !ids;	/* note 9 */
+	buf_init(&s->block, 0);
+	buf_init(&s->hdrs, 0);
+	if (ids) {
+		memcpy(s->seg_id, ids[0], VAULT_ID_LEN);
+		memcpy(s->key_id, ids[1], VAULT_ID_LEN);
+	} else {
+		randombytes_buf(s->seg_id, VAULT_ID_LEN);
+		randombytes_buf(s->key_id, VAULT_ID_LEN);
+	}
+	s->key = sodium_malloc(VAULT_KEY_LEN);
+	if (!s->key) {
+		tseg_free(s);
+		return lt_error(LT_EIO, "cannot allocate locked memory");
+	}
+	crypto_aead_xchacha20poly1305_ietf_keygen(s->key);
+	memcpy(s->idx.seg_id, s->seg_id, VAULT_ID_LEN);
+	memcpy(s->idx.key_id, s->key_id, VAULT_ID_LEN);
+	s->idx.day = day;
+	s->idx.created = lt_now_ns();
+	s->idx.committed_end = SEG_HEADER_LEN;
+	s->idx.next_frame = 0;
+	s->end = SEG_HEADER_LEN;
+
+	if (s->deferred && t->sealer)
+		r = queue_create(t, s);		/* note 10 */
+	else
+		r = seg_files(t->v, s);
+	if (!r && !s->deferred) {
+		/* Rule 2: key file, then segment header, then the index. */
+		if (!(r = idx_begin(t->v)) &&
+		    ((r = idx_add_segment(t->v, &s->idx)) ||
+		     (r = idx_commit(t->v)))) {
+			idx_rollback(t->v);
+			s->idx.rowid = 0;
+		}
+		if (r)
+			seg_discard(t, s);
+	}
+	if (r) {
+		tseg_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
 }
 
 /* Seals one block into a frame and writes it at the end of s (rule 3).
@@ -409,7 +447,9 @@ static void *seal_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		/* After an error, later blocks are dropped: the tape rolls
 		 * back to its last commit anyway. */
-		if (!w->err)
+		if (!w->err && j->create)
+			r = seg_files(w->v, j->s);
+		else if (!w->err)
 			r = write_block(j->s, &j->h, j->names, &j->block,
 					w->cctx, &w->frame, &w->scratch);
 		buf_reset(&j->block);
@@ -431,6 +471,7 @@ static int sealer_start(struct tape *t)
 {
 	struct sealer *w = xcalloc(1, sizeof(*w));
 
+	w->v = t->v;
 	w->cctx = ZSTD_createCCtx();
 	if (!w->cctx) {
 		free(w);
@@ -533,6 +574,7 @@ static int close_block(struct tape *t, struct tseg *s)
 		}
 		j = &w->jobs[(w->head + w->count) % SEAL_QUEUE];
 		j->s = s;
+		j->create = 0;
 		j->h = h;
 		/* Kind names live as long as the tape. */
 		for (unsigned i = 0; i < s->nkinds; i++)
@@ -551,13 +593,45 @@ static int close_block(struct tape *t, struct tseg *s)
 	return 0;
 }
 
+/* Queues the making of s's files for the sealer (note 10). */
+static int queue_create(struct tape *t, struct tseg *s)
+{
+	struct sealer *w = t->sealer;
+	struct seal_job *j;
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->count == SEAL_QUEUE && !w->err)
+		pthread_cond_wait(&w->done, &w->mu);
+	if ((r = sealer_error(w))) {
+		pthread_mutex_unlock(&w->mu);
+		return r;
+	}
+	j = &w->jobs[(w->head + w->count) % SEAL_QUEUE];
+	j->s = s;
+	j->create = 1;
+	w->count++;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
 static int rollback_all(struct tape *t)
 {
+	size_t keep = 0;
 	int r = 0;
 
 	drain(t);	/* its error is the one being rolled back */
 	for (size_t i = 0; i < t->nsegs; i++) {
 		struct tseg *s = t->segs[i];
+		if (s->deferred) {
+			/* Nothing of it was ever committed nor indexed, and
+			 * its files may not even exist (notes 9, 10). */
+			seg_discard(t, s);
+			tseg_free(s);
+			continue;
+		}
+		t->segs[keep++] = s;
 		buf_reset(&s->block);
 		s->nkinds = 0;
 		s->nrec = 0;
@@ -572,6 +646,7 @@ static int rollback_all(struct tape *t)
 		s->end = s->idx.committed_end;
 		s->next_frame = s->idx.next_frame;
 	}
+	t->nsegs = keep;
 	return r;
 }
 

@@ -17,6 +17,7 @@
 
 #define PASS TEST_PASS
 #define T0 1764183600000000000LL	/* 2025-11-26T19:00:00Z */
+#define DAY (86400LL * 1000000000LL)
 
 static struct buf dir = BUF_INIT;
 
@@ -254,6 +255,71 @@ TEST(a_sealer_error_rolls_back_to_the_last_commit)
 	ASSERT_EQ(n, commits * 100);
 	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
 	vault_free(v);
+}
+
+/* Files under dir/sub whose names end in suffix, counted with find(1). */
+static int count_files(const char *sub, const char *suffix)
+{
+	struct buf cmd = BUF_INIT;
+	FILE *f;
+	int n = -1;
+
+	buf_addf(&cmd, "find '%s/%s' -name '*%s' | wc -l", dir.data, sub, suffix);
+	f = popen(cmd.data, "r");
+	ASSERT(f);
+	ASSERT_EQ(fscanf(f, "%d", &n), 1);
+	pclose(f);
+	buf_release(&cmd);
+	return n;
+}
+
+/*
+ * A transaction over many days with the sealer making each new day's
+ * segment (tape.c, note 10), and the disk filling up: what was committed
+ * stays, the rest leaves no segment or key file behind.
+ */
+TEST(a_full_disk_while_the_sealer_makes_segments)
+{
+	pid_t pid;
+	int status, commits;
+	struct vault *v;
+
+	fresh("sealer-days");
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct tape_options opt = TAPE_OPTIONS_INIT;
+		struct tape *t;
+		int r = 0;
+
+		commits = 0;
+		lt_fault_enospc(60000);
+		opt.sealer = 1;
+		if (vault_open(&v, dir.data) || tape_open(&t, v, &opt))
+			_exit(200);
+		for (int i = 0; i < 3000 && !r; i++) {
+			r = tape_append(t, "s", T0 + i * DAY, "note", "day", 3);
+			if (!r && i % 50 == 49 && !(r = tape_commit(t)))
+				commits++;
+		}
+		if (r != LT_ENOSPC)
+			_exit(r ? 202 : 201);
+		tape_abort(t);
+		vault_free(v);
+		_exit(commits);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT(WIFEXITED(status));
+	commits = WEXITSTATUS(status);
+	if (commits >= 200)
+		TEST_FAIL("the writer exited with %d", commits);
+	ASSERT(commits > 0);
+	v = open_unlocked();
+	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
+	vault_free(v);
+	ASSERT_EQ(count_files("segments", ".seg"), commits * 50);
+	ASSERT_EQ(count_files("keys", ".key"), commits * 50);
+	ASSERT_EQ(count_files("segments", ".tmp"), 0);
 }
 
 TEST(rollback_and_abort_keep_nothing)
@@ -559,6 +625,7 @@ TEST_LIST = {
 	TEST_ENTRY(many_blocks_merge_and_read_back),
 	TEST_ENTRY(many_blocks_through_the_sealer_thread),
 	TEST_ENTRY(a_sealer_error_rolls_back_to_the_last_commit),
+	TEST_ENTRY(a_full_disk_while_the_sealer_makes_segments),
 	TEST_ENTRY(rollback_and_abort_keep_nothing),
 	TEST_ENTRY(bad_arguments_are_refused_without_damage),
 	TEST_ENTRY(recovery_cuts_a_dead_writers_tail),
