@@ -20,6 +20,7 @@
  * removed) gives the output (the same), redacted or not; unredacted, the
  * excerpt is state[excerpt_range] exactly.
  */
+#define _GNU_SOURCE	/* memmem */
 #include <stdlib.h>
 #include <string.h>
 
@@ -592,24 +593,87 @@ static void comment_str(struct edits *x, struct edoc *d, const char *s,
 	ds_json_str(&x->line, x->cbuf.data, x->cbuf.len);
 }
 
-/* "comments": the document's comment events before the cut, the last
- * EDITS_MAX_COMMENTS of them, oldest first. */
-static void put_comments(struct edits *x, struct edoc *d)
+/* One comment thread as it stands at a cut (put_comments). */
+struct cthread {
+	const char *root;		/* the id of its first comment */
+	const struct ecomment *add;	/* that comment, if recorded */
+	int open;
+};
+
+/* The thread of k in t[0..*n), added if new. */
+static struct cthread *thread_of(struct cthread **t, size_t *n,
+				 size_t *alloc, const struct ecomment *k)
+{
+	const char *root = k->parent ? k->parent : k->id;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*t)[i].root, root))
+			return &(*t)[i];
+	XGROW(*t, *n + 1, *alloc);
+	(*t)[*n] = (struct cthread){ root, NULL, 1 };
+	return &(*t)[(*n)++];
+}
+
+/*
+ * Whether a thread belongs in an example: open at the cut (not resolved
+ * or deleted since it last opened), and near the region: its first
+ * comment quotes text of the excerpt, or quotes nothing (a comment on the
+ * whole document, or one whose first comment was not recorded).
+ */
+static int thread_shown(const struct cthread *th, const char *ex, size_t n)
+{
+	const struct ecomment *a = th->add;
+
+	if (!th->open)
+		return 0;
+	if (!a || !a->quote || !a->quote_len)
+		return 1;
+	return a->quote_len <= n && memmem(ex, n, a->quote, a->quote_len);
+}
+
+/* "comments": the comment threads open near the excerpt ex[0..n) of the
+ * state before the cut (doc/exports.md), as their events before the cut,
+ * the last EDITS_MAX_COMMENTS of them, oldest first. */
+static void put_comments(struct edits *x, struct edoc *d, const char *ex,
+			 size_t exn)
 {
 	struct strmap_ent *e = strmap_get(&x->comments, d->id);
 	const struct clist *cl = e ? e->val : NULL;
-	size_t end = 0, start;
+	struct cthread *th = NULL;
+	size_t nth = 0, th_alloc = 0, end = 0, shown = 0, skip;
 	char when[LT_TIME_MAX_LEN], hex[33];
+	int first = 1;
 
 	buf_addstr(&x->line, ",\"comments\":[");
-	while (cl && end < cl->n && cl->v[end].t < d->t_first)
-		end++;
-	start = end > EDITS_MAX_COMMENTS ? end - EDITS_MAX_COMMENTS : 0;
-	for (size_t i = start; i < end; i++) {
+	while (cl && end < cl->n && cl->v[end].t < d->t_first) {
+		const struct ecomment *k = &cl->v[end++];
+		struct cthread *t = thread_of(&th, &nth, &th_alloc, k);
+
+		if (!k->parent && !strcmp(k->action, "add"))
+			t->add = k;
+		if (!strcmp(k->action, "resolve"))
+			t->open = 0;
+		else if (!strcmp(k->action, "reopen"))
+			t->open = 1;
+		else if (!strcmp(k->action, "delete") && !k->parent)
+			t->open = 0;	/* the thread itself was deleted */
+	}
+	for (size_t i = 0; i < end; i++)
+		shown += thread_shown(thread_of(&th, &nth, &th_alloc, &cl->v[i]),
+				      ex, exn);
+	skip = shown > EDITS_MAX_COMMENTS ? shown - EDITS_MAX_COMMENTS : 0;
+	for (size_t i = 0; i < end; i++) {
 		const struct ecomment *k = &cl->v[i];
 
-		if (i > start)
+		if (!thread_shown(thread_of(&th, &nth, &th_alloc, k), ex, exn))
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (!first)
 			buf_addch(&x->line, ',');
+		first = 0;
 		lt_time_format(k->t, when);
 		author_hex(x, k->actor, hex);
 		buf_addf(&x->line, "{\"t\":\"%s\",\"id\":", when);
@@ -627,9 +691,10 @@ static void put_comments(struct edits *x, struct edoc *d)
 		comment_str(x, d, k->quote, k->quote_len);
 		buf_addch(&x->line, '}');
 	}
-	if (end > start)
+	if (!first)
 		x->st.with_comments++;
 	buf_addch(&x->line, ']');
+	free(th);
 }
 
 static int emit_example(struct edits *x, struct edoc *d, size_t lo,
@@ -730,7 +795,7 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 		buf_addch(l, '}');
 	}
 	buf_addch(l, ']');
-	put_comments(x, d);
+	put_comments(x, d, a + cs, ce - cs);
 	buf_addstr(l, ",\"meta\":{\"source\":");
 	ds_json_str(l, d->source ? d->source : "", d->source ? strlen(d->source) : 0);
 	buf_addstr(l, ",\"author\":");

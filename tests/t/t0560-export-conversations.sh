@@ -6,8 +6,8 @@
 # index, the latest version of an edited message once, speakers
 # pseudonymised consistently and numbered in order of appearance, no
 # address, name or user id left with redaction on, byte-identical output
-# twice, and the edits' comments: the document's comment events before
-# each example, redacted.
+# twice, and the edits' comments: the comment threads open near each
+# example before it, redacted.
 . "$(dirname "$0")/test-lib.sh"
 
 SLACK=$TEST_SRC/tests/data/import/slack
@@ -42,6 +42,8 @@ ts() {
 	printf '{"t":"%s","kind":"edit.op","data":{"doc":"%s","seq":0,"op":"snapshot","text":"Hello world\\nsecond line\\n","actor":"Alice Martin"}}\n' "$(ts 0)" $D
 	printf '{"t":"%s","kind":"doc.comment","data":{"doc":"%s","id":"C1","action":"add","actor":"Bob Lefèvre","text":"say who: write to bob@example.org","quote":"world"}}\n' "$(ts 5)" $D
 	printf '{"t":"%s","kind":"doc.comment","data":{"doc":"%s","id":"R1","action":"reply","parent":"C1","actor":"Alice Martin","text":"done, merci Bob"}}\n' "$(ts 6)" $D
+	printf '{"t":"%s","kind":"doc.comment","data":{"doc":"%s","id":"C2","action":"add","actor":"Bob Lefèvre","text":"far away","quote":"text no longer in the document"}}\n' "$(ts 7)" $D
+	printf '{"t":"%s","kind":"doc.comment","data":{"doc":"%s","id":"C3","action":"add","actor":"Bob Lefèvre","text":"a remark on the whole document"}}\n' "$(ts 8)" $D
 	printf '{"t":"%s","kind":"edit.op","data":{"doc":"%s","seq":1,"op":"insert","pos":11,"ins":", everyone","actor":"Alice Martin"}}\n' "$(ts 10)" $D
 	printf '{"t":"%s","kind":"edit.op","data":{"doc":"%s","seq":2,"op":"insert","pos":0,"ins":"# Title\\n","actor":"Alice Martin"}}\n' "$(ts 100)" $D
 	printf '{"t":"%s","kind":"doc.comment","data":{"doc":"%s","id":"R2","action":"resolve","parent":"C1","actor":"Bob Lefèvre","text":"looks good"}}\n' "$(ts 200)" $D
@@ -136,9 +138,10 @@ expect_grep 'write to chen.wei@example.org' raw.jsonl
 expect_grep 'Salut Bob' raw.jsonl
 expect_grep 'redact: false' raw/README.md
 
-# --min-turns 1 keeps the one-mail threads (the newsletter).
+# --min-turns 1 keeps the one-mail threads (the newsletter) and the
+# comment threads without replies (C2, C3).
 expect_success lt export conversations -o one --min-turns 1
-check_eq "with single turns" 8 "$(cat one/conversations.*.jsonl | wc -l | tr -d ' ')"
+check_eq "with single turns" 10 "$(cat one/conversations.*.jsonl | wc -l | tr -d ' ')"
 # --chat-gap 0s: loose Slack messages stay alone (and are left out).
 expect_success lt export conversations -o nogap --chat-gap 0s
 expect_no_grep '"channel":"#D0DM00001"' nogap/conversations.train.jsonl
@@ -156,8 +159,11 @@ ex = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]
 ex = [e for e in ex if e['doc'] == 'gdocs:doc1']
 assert len(ex) == 3, len(ex)
 ids = [[c['id'] for c in e['comments']] for e in ex]
-assert ids == [['C1', 'R1'], ['C1', 'R1'], ['C1', 'R1', 'R2']], ids
-c1, r1 = ex[0]['comments']
+# Open threads near the region: C2 quotes text that is not there; C1 is
+# resolved (R2) before the third example; C3 is on the whole document.
+assert ids == [['C1', 'R1', 'C3'], ['C1', 'R1', 'C3'], ['C3']], ids
+c1, r1, c3 = ex[0]['comments']
+assert c3['quote'] is None and c3['parent'] is None
 assert list(c1) == ['t', 'id', 'action', 'parent', 'author', 'text', 'quote']
 assert c1['action'] == 'add' and c1['parent'] is None and c1['quote'] == 'world'
 assert c1['text'] == 'say who: write to <EMAIL_1>', c1['text']
@@ -166,10 +172,9 @@ assert r1['t'] == '2024-02-01T10:00:06.000000000Z'
 assert re.fullmatch('[0-9a-f]{32}', c1['author'])
 assert r1['author'] == ex[0]['meta']['author'], 'the document author wrote R1'
 assert c1['author'] != r1['author']
-assert ex[2]['comments'][2]['action'] == 'resolve'
 print('ok')
 EOF
-check_eq "edits carry the comments before them" ok "$(python3 check-edits.py edits.jsonl)"
-expect_grep 'comment events read: 3; examples with comments: 3' e1/README.md
+check_eq "edits carry the open comments near them" ok "$(python3 check-edits.py edits.jsonl)"
+expect_grep 'comment events read: 5; examples with comments: 3' e1/README.md
 
 test_done
