@@ -41,6 +41,10 @@ def run(argv, stdin=subprocess.DEVNULL):
     the Python image a fork starts from (which ru_maxrss would count)."""
     fd, rssfile = tempfile.mkstemp()
     os.close(fd)
+    # Each run starts with nothing left to write back from the one
+    # before (asciinema's cast, labtape's vault): otherwise a run pays
+    # for its predecessor's disk writes when it syncs its own.
+    os.sync()
     try:
         t0 = time.perf_counter()
         rc = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", rssfile]

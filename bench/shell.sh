@@ -15,10 +15,12 @@
 # cached as $BENCH_DIR/text-SIZE.txt, default $TMPDIR/labtape-bench) run
 # through each recorder with stdout to /dev/null; labtape records into a
 # fresh vault (zstd, encrypted, synced each flush interval), script into
-# /dev/null, asciinema into a cast file. RSS: peak resident size of the
-# recorder (getrusage of the waited-for process). Echo latency: a Python
-# pty harness types one key at a time into `cat` and times the echo,
-# directly and through each recorder; the cost is the p99 difference.
+# /dev/null, asciinema into a cast file; each run starts after a sync(2),
+# so that none pays for the disk writes of the run before it. RSS: peak
+# resident size of the recorder (getrusage of the waited-for process).
+# Echo latency: a Python pty harness types one key at a time into `cat`
+# and times the echo, directly and through each recorder; the cost is the
+# p99 difference.
 #
 # The labtape binary is $LABTAPE (default build/labtape).
 set -u
