@@ -62,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -152,6 +153,7 @@ struct tape {
 	ZSTD_CCtx *cctx;
 	struct buf frame, scratch;
 	int64_t last_commit;		/* monotonic */
+	size_t max_open;		/* segments in one transaction */
 	uint64_t count, clock;
 	tape_commit_hook *hook;		/* inside each commit's transaction */
 	void *hook_ctx;
@@ -198,6 +200,17 @@ int tape_open(struct tape **out, struct vault *v, const struct tape_options *opt
 	buf_init(&t->frame, 0);
 	buf_init(&t->scratch, 0);
 	t->last_commit = lt_mono_ns();
+	t->max_open = TAPE_MAX_OPEN_TXN;
+	{
+		/* Each open segment is a descriptor; leave some for the
+		 * index, the key files being written and the caller. */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < TAPE_MAX_OPEN_TXN + 64)
+			t->max_open = rl.rlim_cur > 96 ?
+				      (size_t)rl.rlim_cur - 64 : 32;
+	}
 	/* A writer appends index rows and hardly reads them back: a small
 	 * page cache, so that a recorder or shell running for days stays
 	 * small (SQLite's default grows to 2 MiB). */
@@ -867,10 +880,13 @@ static int find_seg(struct tape *t, const char *stream, int32_t day,
 	if (t->opt.autocommit && t->nsegs >= TAPE_MAX_OPEN) {
 		if ((r = retire(t, lru)))
 			return r;
-	} else if (t->nsegs >= TAPE_MAX_OPEN_TXN) {
+	} else if (t->nsegs >= t->max_open) {
+		/* A transaction holds a segment open per stream and day. */
 		return lt_error(LT_ETOOBIG,
 				"too many streams and days in one transaction "
-				"(%d); split the input", TAPE_MAX_OPEN_TXN);
+				"(%zu) for the limit on open files ('ulimit -n'); "
+				"raise the limit or split the input (git: "
+				"--rev ranges)", t->nsegs);
 	}
 	if ((r = seg_create(t, stream, day, NULL, out)))
 		return r;
