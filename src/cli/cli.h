@@ -105,6 +105,16 @@ int cmd_gdocs_bot(int argc, char **argv);
 int import_git(int argc, char **argv);
 /* The importers of labtape-import (cmd-import.c's table), import-*.c. */
 int import_slack(int argc, char **argv);
+/*
+ * The end every message importer shares (cmd-import.c): unlocks the
+ * vault, opens the import of input into stream as source (import.h),
+ * runs fn, commits all or nothing, and says how many messages came in.
+ * Returns the command's exit status.
+ */
+struct import;
+int cli_import_messages(struct cli *c, const char *source,
+			const char *input, const char *stream,
+			int (*fn)(struct import *im, void *ctx), void *ctx);
 int import_mail(int argc, char **argv);
 int cmd_recipient(int argc, char **argv);
 int cmd_release(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "export.h"
 #include "fileio.h"
 #include "hex.h"
+#include "import.h"
 #include "ltime.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -205,6 +206,40 @@ out:
 int import_etherpad(int argc, char **argv);
 int import_gdocs(int argc, char **argv);
 int import_posts(int argc, char **argv);
+
+int cli_import_messages(struct cli *c, const char *source,
+			const char *input, const char *stream,
+			int (*fn)(struct import *im, void *ctx), void *ctx)
+{
+	struct import_opts io = { source, input, stream, 1 };
+	struct import_summary sum;
+	struct import *im;
+	struct vault *v = NULL;
+	int ok = 0;
+
+	if (cli_open_unlocked(c, &v))
+		goto out;
+	if (import_open(&im, v, &io)) {
+		cli_error("%s", lt_errmsg());
+		goto out;
+	}
+	if (fn(im, ctx)) {
+		cli_error("%s; nothing was imported", lt_errmsg());
+		import_abort(im);
+		goto out;
+	}
+	if (import_commit(im, &sum)) {
+		cli_error("%s; nothing was imported", lt_errmsg());
+		goto out;
+	}
+	fprintf(stderr, "labtape: imported '%s' into %s: %llu messages new, "
+		"%llu already there\n", input, stream,
+		(unsigned long long)sum.units, (unsigned long long)sum.skipped);
+	ok = 1;
+out:
+	vault_free(v);
+	return ok ? 0 : 1;
+}
 
 /*
  * The importers, by name. Each lives in a file of its own (import-NAME.c)

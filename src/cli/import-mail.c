@@ -49,6 +49,7 @@ struct mail_import {
 	const char *channel;
 	struct import *im;
 	uint64_t total;		/* for the progress: bytes or files */
+	int maildir;		/* a Maildir folder, else an mbox file */
 	struct buf doc, where;
 };
 
@@ -206,6 +207,14 @@ static int read_maildir(struct mail_import *x)
 	return r;
 }
 
+static int run_mail(struct import *im, void *ctx)
+{
+	struct mail_import *x = ctx;
+
+	x->im = im;
+	return x->maildir ? read_maildir(x) : read_mbox(x);
+}
+
 int import_mail(int argc, char **argv)
 {
 	enum { OPT_STREAM = 3000 };
@@ -216,13 +225,10 @@ int import_mail(int argc, char **argv)
 	};
 	struct cli c = { "import mail", usage_mail, NULL, NULL };
 	struct mail_import x;
-	struct import_opts io;
-	struct import_summary sum;
-	struct vault *v = NULL;
 	struct buf stream = BUF_INIT, base = BUF_INIT, sub = BUF_INIT;
 	struct stat st;
 	const char *name = NULL;
-	int opt, r, ok = 0, maildir;
+	int opt, r, ret, maildir;
 
 	memset(&x, 0, sizeof(x));
 	optind = 1;
@@ -263,36 +269,12 @@ int import_mail(int argc, char **argv)
 	buf_addf(&stream, "mail:%s", name);
 	buf_init(&x.doc, 0);
 	buf_init(&x.where, 0);
-	if (cli_open_unlocked(&c, &v))
-		goto out;
-	memset(&io, 0, sizeof(io));
-	io.source = "mail";
-	io.input = x.path;
-	io.stream = stream.data;
-	io.progress = 1;
-	if (import_open(&x.im, v, &io)) {
-		cli_error("%s", lt_errmsg());
-		goto out;
-	}
-	r = maildir ? read_maildir(&x) : read_mbox(&x);
-	if (r) {
-		cli_error("%s; nothing was imported", lt_errmsg());
-		import_abort(x.im);
-		goto out;
-	}
-	if (import_commit(x.im, &sum)) {
-		cli_error("%s; nothing was imported", lt_errmsg());
-		goto out;
-	}
-	fprintf(stderr, "labtape: imported '%s' into %s: %llu messages new, "
-		"%llu already there\n", x.path, stream.data,
-		(unsigned long long)sum.units, (unsigned long long)sum.skipped);
-	ok = 1;
-out:
+	x.maildir = maildir;
+	ret = cli_import_messages(&c, "mail", x.path, stream.data, run_mail,
+				  &x);
 	buf_release(&stream);
 	buf_release(&base);
 	buf_release(&x.doc);
 	buf_release(&x.where);
-	vault_free(v);
-	return ok ? 0 : 1;
+	return ret;
 }

@@ -199,6 +199,14 @@ static int read_days(struct slack_import *x)
 	return r;
 }
 
+static int run_days(struct import *im, void *ctx)
+{
+	struct slack_import *x = ctx;
+
+	x->im = im;
+	return read_days(x);
+}
+
 int import_slack(int argc, char **argv)
 {
 	enum { OPT_STREAM = 3000 };
@@ -209,12 +217,9 @@ int import_slack(int argc, char **argv)
 	};
 	struct cli c = { "import slack", usage_slack, NULL, NULL };
 	struct slack_import x;
-	struct import_opts io;
-	struct import_summary sum;
-	struct vault *v = NULL;
 	struct buf stream = BUF_INIT, name = BUF_INIT;
 	const char *ws = NULL;
-	int opt, r, ok = 0;
+	int opt, r, ret = 1;
 
 	memset(&x, 0, sizeof(x));
 	optind = 1;
@@ -242,38 +247,13 @@ int import_slack(int argc, char **argv)
 				       "--stream NAME");
 	buf_addf(&stream, "slack:%s", ws);
 	x.s = slack_new();
-	if (read_lists(&x)) {
+	if (read_lists(&x))
 		cli_error("%s; nothing was imported", lt_errmsg());
-		goto out;
-	}
-	if (cli_open_unlocked(&c, &v))
-		goto out;
-	memset(&io, 0, sizeof(io));
-	io.source = "slack";
-	io.input = x.path;
-	io.stream = stream.data;
-	io.progress = 1;
-	if (import_open(&x.im, v, &io)) {
-		cli_error("%s", lt_errmsg());
-		goto out;
-	}
-	if (read_days(&x)) {
-		cli_error("%s; nothing was imported", lt_errmsg());
-		import_abort(x.im);
-		goto out;
-	}
-	if (import_commit(x.im, &sum)) {
-		cli_error("%s; nothing was imported", lt_errmsg());
-		goto out;
-	}
-	fprintf(stderr, "labtape: imported '%s' into %s: %llu messages new, "
-		"%llu already there\n", x.path, stream.data,
-		(unsigned long long)sum.units, (unsigned long long)sum.skipped);
-	ok = 1;
-out:
+	else
+		ret = cli_import_messages(&c, "slack", x.path, stream.data,
+					  run_days, &x);
 	slack_free(x.s);
 	buf_release(&stream);
 	buf_release(&name);
-	vault_free(v);
-	return ok ? 0 : 1;
+	return ret;
 }
