@@ -553,6 +553,38 @@ static int drain(struct tape *t)
 	return r;
 }
 
+/*
+ * The next free job of the sealer's ring, for s, once there is room:
+ * returned with the sealer locked, for the caller to fill and hand over
+ * with job_queue(). NULL, unlocked, with *r the sealer's error if it
+ * has one (note 7).
+ */
+static struct seal_job *job_slot(struct sealer *w, struct tseg *s,
+				 int create, int *r)
+{
+	struct seal_job *j;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->count == SEAL_QUEUE && !w->err)
+		pthread_cond_wait(&w->done, &w->mu);
+	if ((*r = sealer_error(w))) {
+		pthread_mutex_unlock(&w->mu);
+		return NULL;
+	}
+	j = &w->jobs[(w->head + w->count) % SEAL_QUEUE];
+	j->s = s;
+	j->create = create;
+	return j;
+}
+
+/* Hands the job from job_slot() to the sealer, and unlocks it. */
+static void job_queue(struct sealer *w)
+{
+	w->count++;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+}
+
 /* Closes the open block of s: seals it now, or queues it for the
  * sealer. */
 static int close_block(struct tape *t, struct tseg *s)
@@ -578,16 +610,8 @@ static int close_block(struct tape *t, struct tseg *s)
 				     &t->frame, &t->scratch)))
 			return r;
 	} else {
-		pthread_mutex_lock(&w->mu);
-		while (w->count == SEAL_QUEUE && !w->err)
-			pthread_cond_wait(&w->done, &w->mu);
-		if ((r = sealer_error(w))) {
-			pthread_mutex_unlock(&w->mu);
+		if (!(j = job_slot(w, s, 0, &r)))
 			return r;
-		}
-		j = &w->jobs[(w->head + w->count) % SEAL_QUEUE];
-		j->s = s;
-		j->create = 0;
 		j->h = h;
 		/* Kind names live as long as the tape. */
 		for (unsigned i = 0; i < s->nkinds; i++)
@@ -595,9 +619,7 @@ static int close_block(struct tape *t, struct tseg *s)
 		swap = j->block;	/* an empty buffer, kept for reuse */
 		j->block = s->block;
 		s->block = swap;
-		w->count++;
-		pthread_cond_signal(&w->work);
-		pthread_mutex_unlock(&w->mu);
+		job_queue(w);
 	}
 	s->next_frame++;
 	buf_reset(&s->block);
@@ -609,23 +631,11 @@ static int close_block(struct tape *t, struct tseg *s)
 /* Queues the making of s's files for the sealer (note 10). */
 static int queue_create(struct tape *t, struct tseg *s)
 {
-	struct sealer *w = t->sealer;
-	struct seal_job *j;
 	int r;
 
-	pthread_mutex_lock(&w->mu);
-	while (w->count == SEAL_QUEUE && !w->err)
-		pthread_cond_wait(&w->done, &w->mu);
-	if ((r = sealer_error(w))) {
-		pthread_mutex_unlock(&w->mu);
+	if (!job_slot(t->sealer, s, 1, &r))
 		return r;
-	}
-	j = &w->jobs[(w->head + w->count) % SEAL_QUEUE];
-	j->s = s;
-	j->create = 1;
-	w->count++;
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->mu);
+	job_queue(t->sealer);
 	return 0;
 }
 
