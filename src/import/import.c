@@ -20,10 +20,17 @@
  *  4. An import that adds anything is audited (doc/format.md 14.4) after
  *     its commit: it may bring other people's words into the vault (mail,
  *     chat), which is what the audit log is for.
+ *  5. SIGINT and SIGTERM during an import make the next append fail
+ *     ("interrupted"), so the importer stops and aborts as after any
+ *     error: the tape rolls back and removes the segments it made, and
+ *     the vault is as it was (rather than left with segments of days that
+ *     never committed). The handlers are the caller's again after commit
+ *     or abort.
  */
 #include "import.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +48,16 @@
 #include "xalloc.h"
 #include "banned.h"
 
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
 struct import {
 	struct vault *v;
+	struct sigaction old_int, old_term;	/* note 5 */
 	struct tape *t;
 	char *source, *input, *stream;
 	struct strmap units;	/* unit key -> (void *)1 */
@@ -129,8 +144,24 @@ static void free_vals(struct strmap *m)
 	strmap_release(m);
 }
 
+/* Note 5: the caller's handlers again, and a signal that came meanwhile
+ * passed on to the caller's own handler, if it has one (a default action
+ * would end the process before the caller could say what happened). */
+static void restore_signals(struct import *im)
+{
+	const struct sigaction *old = interrupted == SIGTERM ? &im->old_term
+							     : &im->old_int;
+	int sig = interrupted;
+
+	sigaction(SIGINT, &im->old_int, NULL);
+	sigaction(SIGTERM, &im->old_term, NULL);
+	if (sig && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
+		raise(sig);
+}
+
 static void import_free(struct import *im)
 {
+	restore_signals(im);
 	if (im->bar_shown)
 		fputs("\r\033[K", stderr);
 	if (im->t)
@@ -163,6 +194,15 @@ int import_open(struct import **out, struct vault *v,
 	im->progress = o->progress && isatty(STDERR_FILENO);
 	buf_init(&im->payload, 0);
 	buf_init(&im->why, 0);
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		interrupted = 0;
+		sigaction(SIGINT, &sa, &im->old_int);
+		sigaction(SIGTERM, &sa, &im->old_term);
+	}
 	/* The sealer compresses, encrypts and makes new days' segments
 	 * while the importer parses (tape.c, notes 7 and 10). */
 	topt.sealer = 1;
@@ -188,8 +228,13 @@ int64_t import_next_seq(struct import *im, const char *doc)
 
 static int append(struct import *im, int64_t ts, const char *kind)
 {
-	int r = tape_append(im->t, im->stream, ts, kind, im->payload.data,
-			    im->payload.len);
+	int r;
+
+	if (interrupted)
+		return lt_error(LT_ECANCEL, "interrupted by signal %d",
+				(int)interrupted);
+	r = tape_append(im->t, im->stream, ts, kind, im->payload.data,
+			im->payload.len);
 
 	if (!r)
 		im->sum.events++;
@@ -404,6 +449,11 @@ int import_commit(struct import *im, struct import_summary *sum)
 	if (im->bar_shown) {
 		fputs("\r\033[K", stderr);
 		im->bar_shown = 0;
+	}
+	if (interrupted) {
+		import_free(im);	/* rolls back (note 5) */
+		return lt_error(LT_ECANCEL, "interrupted by signal %d",
+				(int)interrupted);
 	}
 	r = tape_close(im->t);
 	im->t = NULL;

@@ -252,6 +252,33 @@ check_eq "one unit per commit" 9 "$(grep -c . units3.json)"
 check_eq "every commit after the first goes on from its parent" 8 \
 	"$(grep -c '"after"' units3.json)"
 
+# ---- Ctrl-C ----------------------------------------------------------------
+
+# An import interrupted half-way keeps nothing and leaves no segment or key
+# file of the days it had begun (a long history, so that the signal comes
+# while it runs; if this machine imports it first, there is nothing to see).
+mkdir long && git -C long init -q -b main &&
+	python3 "$TEST_SRC/bench/git-history.py" --commits 4000 --files 60 \
+		--days 400 --seed 7 | git -C long fast-import --quiet
+LABTAPE_VAULT=$TRASH/vault5
+"$LABTAPE" init >/dev/null 2>&1
+"$LABTAPE" import git long 2>int.err &
+pid=$!
+sleep_ms 300
+kill -INT $pid 2>/dev/null
+st=0
+wait $pid || st=$?
+if test "$st" = 0; then
+	say "# the import finished before the signal"
+else
+	check_eq "an interrupted import fails" 1 "$st"
+	expect_grep 'interrupted by signal 2; nothing was imported' int.err
+	check_eq "no segment or key file left" 0 \
+		"$(find "$LABTAPE_VAULT/segments" "$LABTAPE_VAULT/keys" -type f | wc -l)"
+	expect_success "$LABTAPE" log --json >int.log
+	check "nothing in the log" test ! -s int.log
+fi
+
 # ---- labtape's own history ------------------------------------------------
 
 if git -C "$TEST_SRC" rev-parse --verify -q HEAD >/dev/null 2>&1; then
