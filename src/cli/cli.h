@@ -112,6 +112,14 @@ int import_slack(int argc, char **argv);
  * Returns the command's exit status.
  */
 struct import;
+/*
+ * Several inputs (labtape import SOURCE A B ...), after the importer fn
+ * has parsed its options: runs fn once per input, with those options and
+ * that input alone, so that each is all or nothing by itself. Returns the
+ * worst exit status, or -1 when there is one input or none (the caller
+ * goes on).
+ */
+int cli_import_each(int argc, char **argv, int (*fn)(int argc, char **argv));
 int cli_import_messages(struct cli *c, const char *source,
 			const char *input, const char *stream,
 			int (*fn)(struct import *im, void *ctx), void *ctx);

@@ -20,7 +20,8 @@ static const char usage[] =
 	"\n"
 	"Reads history kept elsewhere into the vault, as the same events that\n"
 	"recording makes. Each input is all or nothing, and importing it again\n"
-	"adds nothing. Sources:\n"
+	"adds nothing; several inputs are imported one after the other, each\n"
+	"by itself (the exit status is the worst of them). Sources:\n"
 	"\n"
 	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
 	"  etherpad FILE   a pad's history, from its .etherpad export\n"
@@ -33,7 +34,7 @@ static const char usage[] =
 	"'labtape import SOURCE --help' says more about each.\n";
 
 static const char usage_cast[] =
-	"usage: labtape import cast FILE [--vault DIR]\n"
+	"usage: labtape import cast FILE... [--vault DIR]\n"
 	"\n"
 	"Reads an asciicast v2 file (what 'asciinema rec' writes; v1 and v3\n"
 	"files are refused: convert them with asciinema first) into a new\n"
@@ -160,9 +161,10 @@ static int import_cast(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if ((r = cli_common_opt(&c, opt)) >= 0)
 			return r;
-	if (optind + 1 != argc)
-		return cli_usage_error(&c, "%s", optind < argc ?
-				       "give one FILE" : "which file? Give FILE");
+	if ((r = cli_import_each(argc, argv, import_cast)) >= 0)
+		return r;
+	if (optind == argc)
+		return cli_usage_error(&c, "which file? Give FILE");
 	path = argv[optind];
 	if (lt_read_file(path, IMPORT_MAX, &file))
 		return cli_error("%s", lt_errmsg());
@@ -206,6 +208,29 @@ out:
 int import_etherpad(int argc, char **argv);
 int import_gdocs(int argc, char **argv);
 int import_posts(int argc, char **argv);
+
+int cli_import_each(int argc, char **argv, int (*fn)(int argc, char **argv))
+{
+	int first = optind, status = 0;
+	char **one;
+
+	if (argc - first < 2)
+		return -1;
+	/* getopt_long() has moved the options before the inputs. */
+	one = xcalloc((size_t)first + 2, sizeof(*one));
+	memcpy(one, argv, (size_t)first * sizeof(*one));
+	for (int i = first; i < argc; i++) {
+		int st;
+		one[first] = argv[i];
+		one[first + 1] = NULL;
+		optind = 0;	/* getopt starts again (glibc) */
+		st = fn(first + 1, one);
+		if (st > status)
+			status = st;
+	}
+	free(one);
+	return status;
+}
 
 int cli_import_messages(struct cli *c, const char *source,
 			const char *input, const char *stream,

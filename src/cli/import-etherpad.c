@@ -30,7 +30,7 @@
 int import_etherpad(int argc, char **argv);
 
 static const char usage[] =
-	"usage: labtape import etherpad FILE [--name NAME] [--vault DIR]\n"
+	"usage: labtape import etherpad FILE... [--name NAME] [--vault DIR]\n"
 	"                               [--passphrase-file FILE]\n"
 	"\n"
 	"Reads a pad's history from its Etherpad export (in the pad, Import/\n"
@@ -225,9 +225,10 @@ int import_etherpad(int argc, char **argv)
 			return r;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(&c, "%s", optind < argc ?
-				       "give one FILE" : "which file? Give FILE");
+	if ((r = cli_import_each(argc, argv, import_etherpad)) >= 0)
+		return r;
+	if (optind == argc)
+		return cli_usage_error(&c, "which file? Give FILE");
 	x.file = argv[optind];
 	if (lt_read_file(x.file, IMPORT_MAX, &file))
 		return cli_error("%s", lt_errmsg());

@@ -15,7 +15,7 @@
 #include "banned.h"
 
 static const char usage[] =
-	"usage: labtape import gdocs FILE [--comments FILE] [--doc ID]\n"
+	"usage: labtape import gdocs FILE... [--comments FILE] [--doc ID]\n"
 	"                            [--title T] [--vault DIR]\n"
 	"                            [--passphrase-file FILE]\n"
 	"\n"
@@ -86,9 +86,12 @@ int import_gdocs(int argc, char **argv)
 				return r;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(&c, "%s", optind < argc ?
-				       "give one FILE" : "which file? Give FILE");
+	if (in.comments_name && argc - optind > 1)
+		return cli_usage_error(&c, "--comments goes with one FILE");
+	if ((r = cli_import_each(argc, argv, import_gdocs)) >= 0)
+		return r;
+	if (optind == argc)
+		return cli_usage_error(&c, "which file? Give FILE");
 	in.name = argv[optind];
 	if (lt_read_file(in.name, GDOCS_MAX, &file) ||
 	    (in.comments_name &&

@@ -12,7 +12,7 @@
 #include "banned.h"
 
 static const char usage[] =
-	"usage: labtape import git REPO [--rev RANGE] [--snapshot-every N]\n"
+	"usage: labtape import git REPO... [--rev RANGE] [--snapshot-every N]\n"
 	"                          [--vault DIR] [--passphrase-file FILE]\n"
 	"\n"
 	"Reads the history of a git repository into the stream git:NAME (NAME:\n"
@@ -76,10 +76,10 @@ int import_git(int argc, char **argv)
 				return r;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(&c, "%s", optind < argc ?
-				       "give one REPO" : "which repository? "
-				       "Give REPO");
+	if ((r = cli_import_each(argc, argv, import_git)) >= 0)
+		return r;
+	if (optind == argc)
+		return cli_usage_error(&c, "which repository? Give REPO");
 	o.repo = argv[optind];
 	o.progress = 1;
 	if (cli_open_unlocked(&c, &v))

@@ -23,7 +23,7 @@
 #include "banned.h"
 
 static const char usage_mail[] =
-	"usage: labtape import mail PATH [--stream NAME] [--vault DIR]\n"
+	"usage: labtape import mail PATH... [--stream NAME] [--vault DIR]\n"
 	"                           [--passphrase-file FILE]\n"
 	"\n"
 	"Reads mail into msg.message events, one per message, in the stream\n"
@@ -231,16 +231,16 @@ int import_mail(int argc, char **argv)
 	int opt, r, ret, maildir;
 
 	memset(&x, 0, sizeof(x));
-	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == OPT_STREAM)
 			name = optarg;
 		else if ((r = cli_common_opt(&c, opt)) >= 0)
 			return r;
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(&c, "%s", optind < argc ? "give one PATH" :
-				       "which mail? Give an mbox file or a "
+	if ((r = cli_import_each(argc, argv, import_mail)) >= 0)
+		return r;
+	if (optind == argc)
+		return cli_usage_error(&c, "which mail? Give an mbox file or a "
 				       "Maildir folder");
 	x.path = argv[optind];
 	if (stat(x.path, &st))

@@ -27,7 +27,7 @@
 int import_posts(int argc, char **argv);
 
 static const char usage[] =
-	"usage: labtape import posts FILE [--stream NAME] [--vault DIR]\n"
+	"usage: labtape import posts FILE... [--stream NAME] [--vault DIR]\n"
 	"                            [--passphrase-file FILE]\n"
 	"\n"
 	"Reads published posts and their comments from JSONL, one post a line:\n"
@@ -227,10 +227,10 @@ int import_posts(int argc, char **argv)
 			return r;
 		}
 	}
-	if (optind + 1 != argc) {
+	if ((r = cli_import_each(argc, argv, import_posts)) >= 0 ||
+	    optind == argc) {
 		free(stream);
-		return cli_usage_error(&c, "%s", optind < argc ?
-				       "give one FILE" : "which file? Give FILE");
+		return r >= 0 ? r : cli_usage_error(&c, "which file? Give FILE");
 	}
 	x.file = argv[optind];
 	if (!stream)

@@ -22,7 +22,7 @@
 #include "banned.h"
 
 static const char usage_slack[] =
-	"usage: labtape import slack EXPORT.zip [--stream NAME] [--vault DIR]\n"
+	"usage: labtape import slack EXPORT.zip... [--stream NAME] [--vault DIR]\n"
 	"                            [--passphrase-file FILE]\n"
 	"\n"
 	"Reads a Slack workspace export (the ZIP that Slack's 'Export data'\n"
@@ -222,17 +222,16 @@ int import_slack(int argc, char **argv)
 	int opt, r, ret = 1;
 
 	memset(&x, 0, sizeof(x));
-	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == OPT_STREAM)
 			ws = optarg;
 		else if ((r = cli_common_opt(&c, opt)) >= 0)
 			return r;
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(&c, "%s", optind < argc ?
-				       "give one EXPORT.zip" :
-				       "which export? Give EXPORT.zip");
+	if ((r = cli_import_each(argc, argv, import_slack)) >= 0)
+		return r;
+	if (optind == argc)
+		return cli_usage_error(&c, "which export? Give EXPORT.zip");
 	x.path = argv[optind];
 	if (!ws) {
 		size_t n;
