@@ -264,7 +264,13 @@ LABTAPE_VAULT=$TRASH/vault5
 "$LABTAPE" init >/dev/null 2>&1
 "$LABTAPE" import git long 2>int.err &
 pid=$!
-sleep_ms 300
+# The signal once the import has begun making segments.
+i=0
+while test $i -lt 500 && kill -0 $pid 2>/dev/null &&
+	test -z "$(find "$LABTAPE_VAULT/segments" -name '*.seg' 2>/dev/null | head -n 1)"; do
+	sleep_ms 10
+	i=$((i + 1))
+done
 kill -INT $pid 2>/dev/null
 st=0
 wait $pid || st=$?
