@@ -132,7 +132,9 @@ static int ledger_read(struct import *im)
 	vault_iter_free(it);
 	if (r < 0)
 		return lt_error(r, "cannot read what was imported into '%s' "
-				"before: %s", im->stream, lt_errmsg());
+				"before, so cannot tell what is new: %s "
+				"('labtape verify' says more)", im->stream,
+				lt_errmsg());
 	return 0;
 }
 

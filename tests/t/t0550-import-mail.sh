@@ -175,11 +175,11 @@ expect_failure lt import mail "$DATA/inbox.mbox" badmd "$DATA/Maildir"
 expect_grep "imported '$DATA/inbox.mbox' into mail:inbox.mbox: 4 messages new" "$ERR"
 expect_grep 'badmd: new/1704452400.M9P9.host: not a mail message' "$ERR"
 expect_grep "imported '$DATA/Maildir' into mail:Maildir" "$ERR"
-expect_success lt log --kind msg.message --json >many.log
-check_eq "the two good inputs are in, the bad one not" \
-	"$(lt log --kind msg.message --json --stream mail:inbox.mbox | wc -l)" \
-	"$(($(wc -l <many.log) - $(lt log --kind msg.message --json --stream mail:Maildir | wc -l)))"
-check_eq "nothing of badmd" 0 "$(lt log --json --stream mail:badmd | wc -l)"
+check_eq "the first good input is in" 4 \
+	"$(lt log --kind msg.message --json --stream mail:inbox.mbox | wc -l)"
+check "the second good input is in, after the bad one" \
+	test "$(lt log --kind msg.message --json --stream mail:Maildir | wc -l)" -gt 0
+check_eq "nothing of the bad one" 0 "$(lt log --json --stream mail:badmd | wc -l)"
 
 expect_code 2 lt import mail
 lt import mail --help >help.txt
