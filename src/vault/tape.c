@@ -35,6 +35,14 @@
  *     (commit, rollback, rotation, freeing) drains the queue first, so
  *     the rules above hold unchanged. A sealer error is the tape's error
  *     at the next append or commit, which rolls back as rule 4 says.
+ *     The caller does not sit idle while the sealer is behind: with the
+ *     queue full it seals its block itself and queues the finished frame,
+ *     and while it waits it runs the oldest queued job if the sealer has
+ *     not begun it. One job runs at a time, oldest first, so frames land
+ *     in queue order whoever writes them. That lets the sealer run at
+ *     idle priority (opt.sealer_idle, for recorders): it uses only CPU
+ *     time nothing else wants, and on a busy machine the caller does the
+ *     work rather than wait for a thread that is not being scheduled.
  *  8. Transactions (doc/format.md 6.6). A commit that writes commit frames
  *     to several segments writes them as the parts of one transaction: each
  *     names a random transaction id and the number of parts, so that
@@ -55,7 +63,9 @@
  *     is the sealer's error as in note 7, and a rollback drops deferred
  *     segments altogether (they hold nothing committed).
  */
+#define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -117,12 +127,19 @@ struct tseg {
 };
 
 /* A closed block on its way to the sealer (note 7). */
+enum job_kind {
+	JOB_BLOCK,		/* seal block and write it */
+	JOB_FRAME,		/* block is a sealed frame already: write it */
+	JOB_CREATE,		/* make s's files (note 10) */
+};
+
 struct seal_job {
 	struct tseg *s;
-	int create;		/* make s's files rather than write a block */
+	enum job_kind kind;
 	struct frame_header h;
 	const char *names[FRAME_MAX_KINDS];
 	struct buf block;
+	size_t plain_len;	/* JOB_FRAME: of the block sealed in it */
 };
 
 #define SEAL_QUEUE 3
@@ -134,11 +151,12 @@ struct sealer {
 	pthread_cond_t work, done;	/* a job queued; a job finished */
 	struct seal_job jobs[SEAL_QUEUE];
 	unsigned head, count;		/* jobs[head] is the oldest */
-	int busy, quit;
+	int busy, quit;			/* busy: a job is being run */
 	int err;			/* the first error, until drained */
 	char msg[256];
 	void *cctx;
-	struct buf frame, scratch;
+	struct buf frame, scratch;	/* the thread's */
+	struct buf cframe, cscratch;	/* the caller's, when it helps */
 };
 
 struct tape {
@@ -409,24 +427,17 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	return 0;
 }
 
-/* Seals one block into a frame and writes it at the end of s (rule 3).
- * The caller or, with a sealer, the sealer thread. */
-static int write_block(struct tseg *s, struct frame_header *h,
-		       const char *const *names, const struct buf *block,
-		       void *cctx, struct buf *frame, struct buf *scratch)
+/* Writes a sealed frame at the end of s and remembers it for the next
+ * commit (rule 3); h is its header, plain_len its block's length. */
+static int put_frame(struct tseg *s, const struct frame_header *h,
+		     const struct buf *frame, size_t plain_len)
 {
 	struct pending *p;
 	int r;
 
-	buf_reset(frame);
-	if ((r = frame_build_data(h, names, s->seg_id,
-				  (const uint8_t *)block->data, block->len,
-				  s->key, cctx, TAPE_ZSTD_LEVEL, scratch, frame)))
-		return r;
 	if ((r = lt_pwrite_all(s->fd, frame->data, frame->len, s->end,
 			       s->path)))
 		return r;
-
 	XGROW(s->pend, s->npend + 1, s->pend_alloc);
 	p = &s->pend[s->npend++];
 	p->b.frame_no = h->frame_no;
@@ -435,11 +446,70 @@ static int write_block(struct tseg *s, struct frame_header *h,
 	p->b.t_min = h->t_min;
 	p->b.t_max = h->t_max;
 	p->b.nrec = h->nrec;
-	p->b.plain_len = (uint32_t)block->len;
+	p->b.plain_len = (uint32_t)plain_len;
 	p->hdr_off = s->hdrs.len;
 	buf_add(&s->hdrs, frame->data, h->hlen);
 	s->end += (int64_t)frame->len;
 	return 0;
+}
+
+/* Seals one block of s into frame: compressed, then encrypted. */
+static int seal_block(const struct tseg *s, struct frame_header *h,
+		      const char *const *names, const struct buf *block,
+		      void *cctx, struct buf *frame, struct buf *scratch)
+{
+	buf_reset(frame);
+	return frame_build_data(h, names, s->seg_id,
+				(const uint8_t *)block->data, block->len,
+				s->key, cctx, TAPE_ZSTD_LEVEL, scratch, frame);
+}
+
+/* Seals one block into a frame and writes it at the end of s. */
+static int write_block(struct tseg *s, struct frame_header *h,
+		       const char *const *names, const struct buf *block,
+		       void *cctx, struct buf *frame, struct buf *scratch)
+{
+	int r = seal_block(s, h, names, block, cctx, frame, scratch);
+
+	return r ? r : put_frame(s, h, frame, block->len);
+}
+
+/*
+ * Runs the oldest queued job, with the zstd context and buffers of the
+ * thread that runs it: the sealer's, or the caller's while it would
+ * otherwise wait (note 7). Called locked, with a job queued and none
+ * running; returns locked. One job runs at a time, oldest first, so
+ * frames land in the order they were queued whichever thread runs them.
+ */
+static void run_job(struct sealer *w, void *cctx, struct buf *frame,
+		    struct buf *scratch)
+{
+	struct seal_job *j = &w->jobs[w->head];
+	int r = 0, skip = w->err;
+
+	w->busy = 1;
+	pthread_mutex_unlock(&w->mu);
+	/* After an error, later jobs are dropped: the tape rolls back to
+	 * its last commit anyway. */
+	if (skip)
+		;
+	else if (j->kind == JOB_CREATE)
+		r = seg_files(w->v, j->s);
+	else if (j->kind == JOB_FRAME)
+		r = put_frame(j->s, &j->h, &j->block, j->plain_len);
+	else
+		r = write_block(j->s, &j->h, j->names, &j->block, cctx, frame,
+				scratch);
+	buf_reset(&j->block);
+	pthread_mutex_lock(&w->mu);
+	if (r && !w->err) {
+		w->err = r;
+		snprintf(w->msg, sizeof(w->msg), "%s", lt_errmsg());
+	}
+	w->head = (w->head + 1) % SEAL_QUEUE;
+	w->count--;
+	w->busy = 0;
+	pthread_cond_broadcast(&w->done);
 }
 
 static void *seal_main(void *arg)
@@ -448,33 +518,11 @@ static void *seal_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		struct seal_job *j;
-		int r = 0;
-
-		while (!w->count && !w->quit)
-			pthread_cond_wait(&w->work, &w->mu);
+		while (w->busy || (!w->count && !w->quit))
+			pthread_cond_wait(w->busy ? &w->done : &w->work, &w->mu);
 		if (!w->count)
-			break;
-		j = &w->jobs[w->head];
-		w->busy = 1;
-		pthread_mutex_unlock(&w->mu);
-		/* After an error, later blocks are dropped: the tape rolls
-		 * back to its last commit anyway. */
-		if (!w->err && j->create)
-			r = seg_files(w->v, j->s);
-		else if (!w->err)
-			r = write_block(j->s, &j->h, j->names, &j->block,
-					w->cctx, &w->frame, &w->scratch);
-		buf_reset(&j->block);
-		pthread_mutex_lock(&w->mu);
-		if (r && !w->err) {
-			w->err = r;
-			snprintf(w->msg, sizeof(w->msg), "%s", lt_errmsg());
-		}
-		w->head = (w->head + 1) % SEAL_QUEUE;
-		w->count--;
-		w->busy = 0;
-		pthread_cond_broadcast(&w->done);
+			break;		/* asked to quit, and nothing queued */
+		run_job(w, w->cctx, &w->frame, &w->scratch);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -492,6 +540,8 @@ static int sealer_start(struct tape *t)
 	}
 	buf_init(&w->frame, 0);
 	buf_init(&w->scratch, 0);
+	buf_init(&w->cframe, 0);
+	buf_init(&w->cscratch, 0);
 	for (unsigned i = 0; i < SEAL_QUEUE; i++)
 		buf_init(&w->jobs[i].block, 0);
 	pthread_mutex_init(&w->mu, NULL);
@@ -504,6 +554,12 @@ static int sealer_start(struct tape *t)
 		ZSTD_freeCCtx(w->cctx);
 		free(w);
 		return lt_error(LT_EIO, "cannot start the tape's sealer thread");
+	}
+	if (t->opt.sealer_idle) {
+		/* Failing leaves it at normal priority: slower for the
+		 * caller at worst, never wrong. */
+		struct sched_param sp = { 0 };
+		pthread_setschedparam(w->thread, SCHED_IDLE, &sp);
 	}
 	t->sealer = w;
 	return 0;
@@ -524,9 +580,25 @@ static void sealer_stop(struct sealer *w)
 	ZSTD_freeCCtx(w->cctx);
 	buf_release(&w->frame);
 	buf_release(&w->scratch);
+	buf_release(&w->cframe);
+	buf_release(&w->cscratch);
 	for (unsigned i = 0; i < SEAL_QUEUE; i++)
 		buf_release(&w->jobs[i].block);
 	free(w);
+}
+
+/* The caller's wait for the sealer, locked: it runs the oldest job
+ * itself if the sealer has not begun it, else waits for a job to end. So
+ * the caller never waits long for a sealer that is not being scheduled
+ * (an idle-priority one on a busy machine, opt.sealer_idle). */
+static void help_or_wait(struct tape *t)
+{
+	struct sealer *w = t->sealer;
+
+	if (w->count && !w->busy)
+		run_job(w, t->cctx, &w->cframe, &w->cscratch);
+	else
+		pthread_cond_wait(&w->done, &w->mu);
 }
 
 /* The sealer's error, as the caller's; 0 if none. Called locked. */
@@ -546,7 +618,7 @@ static int drain(struct tape *t)
 		return 0;
 	pthread_mutex_lock(&w->mu);
 	while (w->count || w->busy)
-		pthread_cond_wait(&w->done, &w->mu);
+		help_or_wait(t);
 	r = sealer_error(w);
 	w->err = 0;
 	pthread_mutex_unlock(&w->mu);
@@ -559,21 +631,22 @@ static int drain(struct tape *t)
  * with job_queue(). NULL, unlocked, with *r the sealer's error if it
  * has one (note 7).
  */
-static struct seal_job *job_slot(struct sealer *w, struct tseg *s,
-				 int create, int *r)
+static struct seal_job *job_slot(struct tape *t, struct tseg *s,
+				 enum job_kind kind, int *r)
 {
+	struct sealer *w = t->sealer;
 	struct seal_job *j;
 
 	pthread_mutex_lock(&w->mu);
 	while (w->count == SEAL_QUEUE && !w->err)
-		pthread_cond_wait(&w->done, &w->mu);
+		help_or_wait(t);
 	if ((*r = sealer_error(w))) {
 		pthread_mutex_unlock(&w->mu);
 		return NULL;
 	}
 	j = &w->jobs[(w->head + w->count) % SEAL_QUEUE];
 	j->s = s;
-	j->create = create;
+	j->kind = kind;
 	return j;
 }
 
@@ -585,15 +658,32 @@ static void job_queue(struct sealer *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Closes the open block of s: seals it now, or queues it for the
- * sealer. */
+/* Whether the sealer's queue is full, so that queueing would wait. */
+static int sealer_full(struct sealer *w)
+{
+	int full;
+
+	pthread_mutex_lock(&w->mu);
+	full = w->count == SEAL_QUEUE;
+	pthread_mutex_unlock(&w->mu);
+	return full;
+}
+
+/*
+ * Closes the open block of s: seals it now, or queues it for the sealer.
+ * When the sealer is behind, the caller seals the block itself rather
+ * than wait for room, and queues the frame only to be written in its
+ * turn: a busy terminal's output is then compressed on two cores at once
+ * (note 7).
+ */
 static int close_block(struct tape *t, struct tseg *s)
 {
 	struct sealer *w = t->sealer;
 	struct frame_header h = { 0 };
 	const char *names[FRAME_MAX_KINDS];
+	enum job_kind kind = JOB_BLOCK;
+	struct buf *give = &s->block, swap;
 	struct seal_job *j;
-	struct buf swap;
 	int r;
 
 	if (!s->nrec)
@@ -603,22 +693,29 @@ static int close_block(struct tape *t, struct tseg *s)
 	h.nkinds = (uint16_t)s->nkinds;
 	h.t_min = s->t_min;
 	h.t_max = s->t_max;
+	/* Kind names live as long as the tape. */
+	for (unsigned i = 0; i < s->nkinds; i++)
+		names[i] = t->kinds[s->kinds[i]];
 	if (!w) {
-		for (unsigned i = 0; i < s->nkinds; i++)
-			names[i] = t->kinds[s->kinds[i]];
 		if ((r = write_block(s, &h, names, &s->block, t->cctx,
 				     &t->frame, &t->scratch)))
 			return r;
 	} else {
-		if (!(j = job_slot(w, s, 0, &r)))
+		if (sealer_full(w)) {
+			if ((r = seal_block(s, &h, names, &s->block, t->cctx,
+					    &t->frame, &t->scratch)))
+				return r;
+			kind = JOB_FRAME;
+			give = &t->frame;
+		}
+		if (!(j = job_slot(t, s, kind, &r)))
 			return r;
 		j->h = h;
-		/* Kind names live as long as the tape. */
-		for (unsigned i = 0; i < s->nkinds; i++)
-			j->names[i] = t->kinds[s->kinds[i]];
+		memcpy(j->names, names, s->nkinds * sizeof(*names));
+		j->plain_len = s->block.len;
 		swap = j->block;	/* an empty buffer, kept for reuse */
-		j->block = s->block;
-		s->block = swap;
+		j->block = *give;
+		*give = swap;
 		job_queue(w);
 	}
 	s->next_frame++;
@@ -633,7 +730,7 @@ static int queue_create(struct tape *t, struct tseg *s)
 {
 	int r;
 
-	if (!job_slot(t->sealer, s, 1, &r))
+	if (!job_slot(t, s, JOB_CREATE, &r))
 		return r;
 	job_queue(t->sealer);
 	return 0;

@@ -130,8 +130,12 @@ struct tape_options {
 	 * tape's own, overlapping them with the caller's work; errors then
 	 * surface at the next append or commit. Off: all in line. */
 	int sealer;
+	/* Run the sealer at idle priority (SCHED_IDLE), on CPU time nothing
+	 * else wants; when it falls behind, the caller seals in line. For
+	 * recorders, so that they do not slow what they record. */
+	int sealer_idle;
 };
-#define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0, 0 }
+#define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0, 0, 0 }
 
 /* Largest payload of one record. */
 #define TAPE_MAX_PAYLOAD (64u << 20)

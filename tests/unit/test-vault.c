@@ -1,4 +1,6 @@
 /* Unit tests for src/vault: the format, the writer, the reader, recovery. */
+#define _GNU_SOURCE	/* sched_setaffinity, sched_getcpu */
+#include <sched.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -134,8 +136,12 @@ TEST(records_come_back_in_time_order_across_streams)
 	vault_free(v);
 }
 
+/* sealer: 0 off, 1 on, 2 at idle priority with the whole test on one
+ * CPU, where the sealer runs only while the appender waits: the
+ * appender then seals blocks itself and runs queued jobs in its place. */
 static void many_blocks(int sealer)
 {
+	cpu_set_t all, one;
 	struct tape_options opt = TAPE_OPTIONS_INIT;
 	struct vault_query q = VAULT_QUERY_INIT;
 	struct vault_iter *it;
@@ -148,7 +154,14 @@ static void many_blocks(int sealer)
 	fresh("blocks");
 	v = open_unlocked();
 	opt.block_size = 512;	/* many small blocks */
-	opt.sealer = sealer;
+	opt.sealer = sealer > 0;
+	opt.sealer_idle = sealer == 2;
+	ASSERT(sched_getaffinity(0, sizeof(all), &all) == 0);
+	if (sealer == 2) {
+		CPU_ZERO(&one);
+		CPU_SET(sched_getcpu(), &one);
+		ASSERT(sched_setaffinity(0, sizeof(one), &one) == 0);
+	}
 	ASSERT_OK(tape_open(&t, v, &opt));
 	for (int i = 0; i < 5000; i++) {
 		char text[64];
@@ -159,6 +172,7 @@ static void many_blocks(int sealer)
 	}
 	ASSERT_EQ(tape_count(t), 5000);
 	ASSERT_OK(tape_close(t));
+	sched_setaffinity(0, sizeof(all), &all);
 	ASSERT_OK(vault_iter_open(&it, v, &q));
 	while (vault_iter_next(it, &r) == 1) {
 		ASSERT(r.t >= last);
@@ -185,6 +199,11 @@ TEST(many_blocks_merge_and_read_back)
 TEST(many_blocks_through_the_sealer_thread)
 {
 	many_blocks(1);
+}
+
+TEST(many_blocks_through_an_idle_sealer_on_one_cpu)
+{
+	many_blocks(2);
 }
 
 /*
@@ -624,6 +643,7 @@ TEST_LIST = {
 	TEST_ENTRY(records_come_back_in_time_order_across_streams),
 	TEST_ENTRY(many_blocks_merge_and_read_back),
 	TEST_ENTRY(many_blocks_through_the_sealer_thread),
+	TEST_ENTRY(many_blocks_through_an_idle_sealer_on_one_cpu),
 	TEST_ENTRY(a_sealer_error_rolls_back_to_the_last_commit),
 	TEST_ENTRY(a_full_disk_while_the_sealer_makes_segments),
 	TEST_ENTRY(rollback_and_abort_keep_nothing),
