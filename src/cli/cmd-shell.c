@@ -517,7 +517,7 @@ static int open_tape(struct cli *c, const struct config *cfg,
 		return 1;
 	opt.autocommit = 1;
 	opt.sealer = 1;		/* compression beside the terminal's path, */
-	opt.sealer_idle = 1;	/* on time the terminal does not need */
+	opt.live = 1;		/* never slowing the terminal down */
 	opt.flush_interval_ns = cfg->flush_interval_ns;
 	if (tape_open(t, *v, &opt)) {
 		cli_error("%s", lt_errmsg());

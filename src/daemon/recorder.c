@@ -449,7 +449,7 @@ int recorder_run(const struct recorder_options *o)
 	topt.flush_interval_ns = o->cfg->flush_interval_ns;
 	topt.autocommit = 1;
 	topt.sealer = 1;
-	topt.sealer_idle = 1;	/* what is recorded comes first */
+	topt.live = 1;		/* what is recorded comes first */
 	if ((r = tape_open(&rec->tape, rec->v, &topt)))
 		goto out;
 	if (uv_loop_init(&rec->loop)) {

@@ -39,10 +39,15 @@
  *     queue full it seals its block itself and queues the finished frame,
  *     and while it waits it runs the oldest queued job if the sealer has
  *     not begun it. One job runs at a time, oldest first, so frames land
- *     in queue order whoever writes them. That lets the sealer run at
- *     idle priority (opt.sealer_idle, for recorders): it uses only CPU
- *     time nothing else wants, and on a busy machine the caller does the
- *     work rather than wait for a thread that is not being scheduled.
+ *     in queue order whoever writes them.
+ *     A live tape (opt.live: the shell, the recorder) must not slow what
+ *     it records. Its sealer runs at idle priority, on CPU time nothing
+ *     else wants; the caller's help above means a busy machine never
+ *     leaves it waiting for a thread that is not scheduled. And while
+ *     the sealer is behind (its queue full), blocks are compressed at
+ *     zstd's fastest level: a flood of terminal output then costs disk
+ *     (about its own size) rather than the program's speed. Frames are
+ *     zstd frames whatever the level; readers do not know the difference.
  *  8. Transactions (doc/format.md 6.6). A commit that writes commit frames
  *     to several segments writes them as the parts of one transaction: each
  *     names a random transaction id and the number of parts, so that
@@ -87,6 +92,9 @@
 #include "banned.h"
 
 #define TAPE_ZSTD_LEVEL 1
+/* A live tape's blocks while its sealer is behind (note 7): zstd's
+ * fastest levels find long repeats only, at several times the speed. */
+#define TAPE_ZSTD_LEVEL_BEHIND (-100)
 #define TAPE_SEGMENT_MAX (1LL << 30)	/* rotate segments past 1 GiB */
 #define TAPE_MAX_BLOCK (16u << 20)	/* block_size is clamped to this */
 #define TAPE_MAX_OPEN 64		/* open segments in autocommit mode */
@@ -151,6 +159,7 @@ struct sealer {
 	pthread_cond_t work, done;	/* a job queued; a job finished */
 	struct seal_job jobs[SEAL_QUEUE];
 	unsigned head, count;		/* jobs[head] is the oldest */
+	int live;			/* opt.live */
 	int busy, quit;			/* busy: a job is being run */
 	int err;			/* the first error, until drained */
 	char msg[256];
@@ -456,20 +465,22 @@ static int put_frame(struct tseg *s, const struct frame_header *h,
 /* Seals one block of s into frame: compressed, then encrypted. */
 static int seal_block(const struct tseg *s, struct frame_header *h,
 		      const char *const *names, const struct buf *block,
-		      void *cctx, struct buf *frame, struct buf *scratch)
+		      int level, void *cctx, struct buf *frame,
+		      struct buf *scratch)
 {
 	buf_reset(frame);
 	return frame_build_data(h, names, s->seg_id,
 				(const uint8_t *)block->data, block->len,
-				s->key, cctx, TAPE_ZSTD_LEVEL, scratch, frame);
+				s->key, cctx, level, scratch, frame);
 }
 
 /* Seals one block into a frame and writes it at the end of s. */
 static int write_block(struct tseg *s, struct frame_header *h,
 		       const char *const *names, const struct buf *block,
-		       void *cctx, struct buf *frame, struct buf *scratch)
+		       int level, void *cctx, struct buf *frame,
+		       struct buf *scratch)
 {
-	int r = seal_block(s, h, names, block, cctx, frame, scratch);
+	int r = seal_block(s, h, names, block, level, cctx, frame, scratch);
 
 	return r ? r : put_frame(s, h, frame, block->len);
 }
@@ -486,6 +497,8 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 {
 	struct seal_job *j = &w->jobs[w->head];
 	int r = 0, skip = w->err;
+	int level = w->live && w->count == SEAL_QUEUE ? TAPE_ZSTD_LEVEL_BEHIND
+						       : TAPE_ZSTD_LEVEL;
 
 	w->busy = 1;
 	pthread_mutex_unlock(&w->mu);
@@ -498,8 +511,8 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 	else if (j->kind == JOB_FRAME)
 		r = put_frame(j->s, &j->h, &j->block, j->plain_len);
 	else
-		r = write_block(j->s, &j->h, j->names, &j->block, cctx, frame,
-				scratch);
+		r = write_block(j->s, &j->h, j->names, &j->block, level, cctx,
+				frame, scratch);
 	buf_reset(&j->block);
 	pthread_mutex_lock(&w->mu);
 	if (r && !w->err) {
@@ -533,6 +546,7 @@ static int sealer_start(struct tape *t)
 	struct sealer *w = xcalloc(1, sizeof(*w));
 
 	w->v = t->v;
+	w->live = t->opt.live;
 	w->cctx = ZSTD_createCCtx();
 	if (!w->cctx) {
 		free(w);
@@ -555,7 +569,7 @@ static int sealer_start(struct tape *t)
 		free(w);
 		return lt_error(LT_EIO, "cannot start the tape's sealer thread");
 	}
-	if (t->opt.sealer_idle) {
+	if (w->live) {
 		/* Failing leaves it at normal priority: slower for the
 		 * caller at worst, never wrong. */
 		struct sched_param sp = { 0 };
@@ -590,7 +604,7 @@ static void sealer_stop(struct sealer *w)
 /* The caller's wait for the sealer, locked: it runs the oldest job
  * itself if the sealer has not begun it, else waits for a job to end. So
  * the caller never waits long for a sealer that is not being scheduled
- * (an idle-priority one on a busy machine, opt.sealer_idle). */
+ * (an idle-priority one on a busy machine, opt.live). */
 static void help_or_wait(struct tape *t)
 {
 	struct sealer *w = t->sealer;
@@ -697,13 +711,15 @@ static int close_block(struct tape *t, struct tseg *s)
 	for (unsigned i = 0; i < s->nkinds; i++)
 		names[i] = t->kinds[s->kinds[i]];
 	if (!w) {
-		if ((r = write_block(s, &h, names, &s->block, t->cctx,
-				     &t->frame, &t->scratch)))
+		if ((r = write_block(s, &h, names, &s->block, TAPE_ZSTD_LEVEL,
+				     t->cctx, &t->frame, &t->scratch)))
 			return r;
 	} else {
 		if (sealer_full(w)) {
-			if ((r = seal_block(s, &h, names, &s->block, t->cctx,
-					    &t->frame, &t->scratch)))
+			if ((r = seal_block(s, &h, names, &s->block,
+					    w->live ? TAPE_ZSTD_LEVEL_BEHIND
+						    : TAPE_ZSTD_LEVEL,
+					    t->cctx, &t->frame, &t->scratch)))
 				return r;
 			kind = JOB_FRAME;
 			give = &t->frame;

@@ -130,10 +130,11 @@ struct tape_options {
 	 * tape's own, overlapping them with the caller's work; errors then
 	 * surface at the next append or commit. Off: all in line. */
 	int sealer;
-	/* Run the sealer at idle priority (SCHED_IDLE), on CPU time nothing
-	 * else wants; when it falls behind, the caller seals in line. For
-	 * recorders, so that they do not slow what they record. */
-	int sealer_idle;
+	/* The tape records something live that must not wait for it (a
+	 * terminal, the recorder): the sealer runs at idle priority, and
+	 * while it is behind, blocks are compressed at zstd's fastest level
+	 * rather than slow the caller down (tape.c note 7). */
+	int live;
 };
 #define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0, 0, 0 }
 

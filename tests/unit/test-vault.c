@@ -136,7 +136,7 @@ TEST(records_come_back_in_time_order_across_streams)
 	vault_free(v);
 }
 
-/* sealer: 0 off, 1 on, 2 at idle priority with the whole test on one
+/* sealer: 0 off, 1 on, 2 live (idle priority) with the whole test on one
  * CPU, where the sealer runs only while the appender waits: the
  * appender then seals blocks itself and runs queued jobs in its place. */
 static void many_blocks(int sealer)
@@ -155,7 +155,7 @@ static void many_blocks(int sealer)
 	v = open_unlocked();
 	opt.block_size = 512;	/* many small blocks */
 	opt.sealer = sealer > 0;
-	opt.sealer_idle = sealer == 2;
+	opt.live = sealer == 2;
 	ASSERT(sched_getaffinity(0, sizeof(all), &all) == 0);
 	if (sealer == 2) {
 		CPU_ZERO(&one);
