@@ -41,13 +41,11 @@
  *     not begun it. One job runs at a time, oldest first, so frames land
  *     in queue order whoever writes them.
  *     A live tape (opt.live: the shell, the recorder) must not slow what
- *     it records. Its sealer runs at idle priority, on CPU time nothing
- *     else wants; the caller's help above means a busy machine never
- *     leaves it waiting for a thread that is not scheduled. And while
- *     the sealer is behind (its queue full), blocks are compressed at
- *     zstd's fastest level: a flood of terminal output then costs disk
- *     (about its own size) rather than the program's speed. Frames are
- *     zstd frames whatever the level; readers do not know the difference.
+ *     it records: while its sealer is behind (the queue full), blocks
+ *     are compressed at zstd's fastest level. A flood of terminal output
+ *     then costs disk (about its own size) rather than the program's
+ *     speed, and output at any ordinary rate is compressed as before.
+ *     Frames are zstd frames whatever the level; readers cannot tell.
  *  8. Transactions (doc/format.md 6.6). A commit that writes commit frames
  *     to several segments writes them as the parts of one transaction: each
  *     names a random transaction id and the number of parts, so that
@@ -68,9 +66,7 @@
  *     is the sealer's error as in note 7, and a rollback drops deferred
  *     segments altogether (they hold nothing committed).
  */
-#define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -569,12 +565,6 @@ static int sealer_start(struct tape *t)
 		free(w);
 		return lt_error(LT_EIO, "cannot start the tape's sealer thread");
 	}
-	if (w->live) {
-		/* Failing leaves it at normal priority: slower for the
-		 * caller at worst, never wrong. */
-		struct sched_param sp = { 0 };
-		pthread_setschedparam(w->thread, SCHED_IDLE, &sp);
-	}
 	t->sealer = w;
 	return 0;
 }
@@ -603,8 +593,7 @@ static void sealer_stop(struct sealer *w)
 
 /* The caller's wait for the sealer, locked: it runs the oldest job
  * itself if the sealer has not begun it, else waits for a job to end. So
- * the caller never waits long for a sealer that is not being scheduled
- * (an idle-priority one on a busy machine, opt.live). */
+ * the caller never waits for a sealer thread that is not scheduled yet. */
 static void help_or_wait(struct tape *t)
 {
 	struct sealer *w = t->sealer;

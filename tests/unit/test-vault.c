@@ -136,9 +136,10 @@ TEST(records_come_back_in_time_order_across_streams)
 	vault_free(v);
 }
 
-/* sealer: 0 off, 1 on, 2 live (idle priority) with the whole test on one
- * CPU, where the sealer runs only while the appender waits: the
- * appender then seals blocks itself and runs queued jobs in its place. */
+/* sealer: 0 off, 1 on, 2 live with the whole test on one CPU, where the
+ * sealer runs only when the appender waits or is preempted: the appender
+ * then seals blocks itself (at the live level) and runs queued jobs in
+ * the sealer's place. */
 static void many_blocks(int sealer)
 {
 	cpu_set_t all, one;
