@@ -41,11 +41,16 @@
  *     not begun it. One job runs at a time, oldest first, so frames land
  *     in queue order whoever writes them.
  *     A live tape (opt.live: the shell, the recorder) must not slow what
- *     it records: while its sealer is behind (the queue full), blocks
- *     are compressed at zstd's fastest level. A flood of terminal output
- *     then costs disk (about its own size) rather than the program's
- *     speed, and output at any ordinary rate is compressed as before.
- *     Frames are zstd frames whatever the level; readers cannot tell.
+ *     it records. Its sealer runs at idle priority, so it compresses on
+ *     CPU time nothing else wants, and the caller's help above means
+ *     the caller never waits for it to be scheduled before a job starts.
+ *     While the sealer is behind (a job waits after the one it starts),
+ *     and for the blocks the caller seals itself, blocks are compressed
+ *     at zstd's fastest level. A flood of terminal output, which keeps
+ *     both cores of a small machine busy by itself, then costs disk
+ *     (about its own size) rather than the program's speed, while output
+ *     at any ordinary rate is compressed at the usual level. Frames are
+ *     zstd frames whatever the level; readers cannot tell.
  *  8. Transactions (doc/format.md 6.6). A commit that writes commit frames
  *     to several segments writes them as the parts of one transaction: each
  *     names a random transaction id and the number of parts, so that
@@ -66,7 +71,9 @@
  *     is the sealer's error as in note 7, and a rollback drops deferred
  *     segments altogether (they hold nothing committed).
  */
+#define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -493,8 +500,9 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 {
 	struct seal_job *j = &w->jobs[w->head];
 	int r = 0, skip = w->err;
-	int level = w->live && w->count == SEAL_QUEUE ? TAPE_ZSTD_LEVEL_BEHIND
-						       : TAPE_ZSTD_LEVEL;
+	/* Behind: another job waits after this one. */
+	int level = w->live && w->count > 1 ? TAPE_ZSTD_LEVEL_BEHIND
+					    : TAPE_ZSTD_LEVEL;
 
 	w->busy = 1;
 	pthread_mutex_unlock(&w->mu);
@@ -565,6 +573,12 @@ static int sealer_start(struct tape *t)
 		free(w);
 		return lt_error(LT_EIO, "cannot start the tape's sealer thread");
 	}
+	if (w->live) {
+		/* Failing leaves it at normal priority: more compression,
+		 * never anything wrong. */
+		struct sched_param sp = { 0 };
+		pthread_setschedparam(w->thread, SCHED_IDLE, &sp);
+	}
 	t->sealer = w;
 	return 0;
 }
@@ -593,7 +607,8 @@ static void sealer_stop(struct sealer *w)
 
 /* The caller's wait for the sealer, locked: it runs the oldest job
  * itself if the sealer has not begun it, else waits for a job to end. So
- * the caller never waits for a sealer thread that is not scheduled yet. */
+ * the caller never waits for a sealer thread that is not scheduled (an
+ * idle-priority one on a busy machine, opt.live) before a job starts. */
 static void help_or_wait(struct tape *t)
 {
 	struct sealer *w = t->sealer;

@@ -131,9 +131,9 @@ struct tape_options {
 	 * surface at the next append or commit. Off: all in line. */
 	int sealer;
 	/* The tape records something live that must not wait for it (a
-	 * terminal, the recorder): while the sealer is behind, blocks are
-	 * compressed at zstd's fastest level rather than slow the caller
-	 * down (tape.c note 7). */
+	 * terminal, the recorder): the sealer runs at idle priority, and
+	 * while it is behind, blocks are compressed at zstd's fastest level
+	 * rather than slow the caller down (tape.c note 7). */
 	int live;
 };
 #define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0, 0, 0 }
