@@ -73,9 +73,9 @@
  */
 #define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
