@@ -62,6 +62,58 @@ static int needs_esc(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
 }
 
+/*
+ * Word-at-a-time scanning (as src/text/utf8.c counts code points): the
+ * lanes of a 64-bit word are tested at once with shifts and masks, and
+ * memcpy() loads keep it portable. Most of an example is plain text, so
+ * the escaper and the comparisons below skip 8 bytes a step.
+ */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Bit 7 of each lane of w that is zero, and of no other lane. */
+static inline uint64_t zero_lanes(uint64_t w)
+{
+	return ~(((w & ~HIGHS) + ~HIGHS) | w | ~HIGHS);
+}
+
+/* Whether any of the 8 bytes of w needs_esc(). */
+static inline int word_needs_esc(uint64_t w)
+{
+	/* A lane below 0x20: subtracting 0x20 borrows into its bit 7
+	 * (exact as a yes/no for the whole word; ~w drops bytes >= 0x80). */
+	uint64_t ctl = (w - 0x20 * ONES) & ~w & HIGHS;
+
+	return (ctl | zero_lanes(w ^ ('"' * ONES)) |
+		zero_lanes(w ^ ('\\' * ONES)) | zero_lanes(w ^ (0x7f * ONES))) != 0;
+}
+
+/* How many of the 8 bytes of w are c. */
+static inline unsigned word_count(uint64_t w, unsigned char c)
+{
+	return (unsigned)(((zero_lanes(w ^ (c * ONES)) >> 7) * ONES) >> 56);
+}
+
+/* How many bytes of s[0..n) are c. */
+static size_t count_byte(const char *s, size_t n, unsigned char c)
+{
+	size_t i = 0, k = 0;
+
+	for (; n - i >= 8; i += 8)
+		k += word_count(load64(s + i), c);
+	for (; i < n; i++)
+		k += (unsigned char)s[i] == c;
+	return k;
+}
+
 /* The escaped body of s[0..n), no quotes: room for the worst case (6
  * bytes a byte) first, then written in place, runs copied whole. */
 static void json_body(struct buf *out, const char *s, size_t n)
@@ -76,6 +128,8 @@ static void json_body(struct buf *out, const char *s, size_t n)
 		size_t run = i;
 		unsigned char c;
 
+		while (n - run >= 8 && !word_needs_esc(load64(s + run)))
+			run += 8;
 		while (run < n && !needs_esc((unsigned char)s[run]))
 			run++;
 		memcpy(o, s + i, run - i);
@@ -111,11 +165,7 @@ void ds_json_str(struct buf *out, const char *s, size_t n)
 
 static uint64_t cps_of(const char *s, size_t n)
 {
-	uint64_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return c;
+	return text_utf8_count(s, n);
 }
 
 void ds_widen_lines(const char *text, size_t n, size_t lo, size_t hi,
@@ -154,12 +204,17 @@ int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
 {
 	size_t p = 0, s = 0, min = alen < blen ? alen : blen;
 
+	while (min - p >= 8 && load64(a + p) == load64(b + p))
+		p += 8;
 	while (p < min && a[p] == b[p])
 		p++;
 	if (p == alen && p == blen)
 		return 0;
 	while (p > 0 && ((unsigned char)a[p] & 0xc0) == 0x80)
 		p--;
+	while (min - p - s >= 8 &&
+	       load64(a + alen - s - 8) == load64(b + blen - s - 8))
+		s += 8;
 	while (s < min - p && a[alen - 1 - s] == b[blen - 1 - s])
 		s++;
 	/* The common tail must start on a character in both texts (it is
@@ -485,7 +540,13 @@ static size_t map_pos(const struct edits *x, size_t p)
 
 static void add_u64(struct buf *b, uint64_t v)
 {
-	buf_addf(b, "%llu", (unsigned long long)v);
+	char d[20];
+	size_t k = sizeof(d);
+
+	do
+		d[--k] = (char)('0' + v % 10);
+	while (v /= 10);
+	buf_add(b, d + k, sizeof(d) - k);
 }
 
 static uint64_t cp_at(const char *s, size_t b)
@@ -504,14 +565,11 @@ static void diff_block(struct edits *x, struct edoc *d, const char *a,
 
 	ds_widen_lines(a, alen, lo, ahi, 0, &ls, &le);
 	le2 = le + bhi - ahi;
-	for (size_t i = 0; i < ls; i++)
-		line += a[i] == '\n';
-	for (size_t i = ls; i < le; i++)
-		na += a[i] == '\n';
+	line += count_byte(a, ls, '\n');
+	na = count_byte(a + ls, le - ls, '\n');
 	if (le > ls && a[le - 1] != '\n')
 		na++;
-	for (size_t i = ls; i < le2; i++)
-		nb += b[i] == '\n';
+	nb = count_byte(b + ls, le2 - ls, '\n');
 	if (le2 > ls && b[le2 - 1] != '\n')
 		nb++;
 	if (le - ls + le2 - ls > EDITS_MAX_BLOCK)
@@ -546,29 +604,29 @@ static void diff_block(struct edits *x, struct edoc *d, const char *a,
 		d->nev++;
 }
 
-/* The excerpt with its markers, as the text of a JSON string. */
+/* The excerpt with its markers, as a JSON string. Escaping goes byte by
+ * byte, so the pieces are escaped straight into the line, never joined
+ * first; the fences and markers need no escapes. */
 static void excerpt_json(struct edits *x, struct edoc *d, const struct buf *r,
 			 size_t es, size_t cur, size_t ee, int with_cursor)
 {
-	struct buf *o = &x->tmp;
+	struct buf *l = &x->line;
 
-	buf_reset(o);
-	buf_addstr(o, "```");
-	buf_add(o, d->rpath.data, d->rpath.len);
-	buf_addch(o, '\n');
-	buf_add(o, r->data, es);
-	buf_addstr(o, M_START);
+	buf_addstr(l, "\"```");
+	json_body(l, d->rpath.data, d->rpath.len);
+	buf_addstr(l, "\\n");
+	json_body(l, r->data, es);
+	buf_addstr(l, M_START);
 	if (with_cursor) {
-		buf_add(o, r->data + es, cur - es);
-		buf_addstr(o, M_CURSOR);
-		buf_add(o, r->data + cur, ee - cur);
+		json_body(l, r->data + es, cur - es);
+		buf_addstr(l, M_CURSOR);
+		json_body(l, r->data + cur, ee - cur);
 	} else {
-		buf_add(o, r->data + es, ee - es);
+		json_body(l, r->data + es, ee - es);
 	}
-	buf_addstr(o, M_END);
-	buf_add(o, r->data + ee, r->len - ee);
-	buf_addstr(o, "\n```");
-	ds_json_str(&x->line, o->data, o->len);
+	buf_addstr(l, M_END);
+	json_body(l, r->data + ee, r->len - ee);
+	buf_addstr(l, "\\n```\"");
 }
 
 /* meta.author's hash of an actor, as 32 hex digits and a NUL. */
