@@ -85,15 +85,31 @@ static inline uint64_t zero_lanes(uint64_t w)
 	return ~(((w & ~HIGHS) + ~HIGHS) | w | ~HIGHS);
 }
 
-/* Whether any of the 8 bytes of w needs_esc(). */
-static inline int word_needs_esc(uint64_t w)
+static inline void store64(char *p, uint64_t w)
 {
-	/* A lane below 0x20: subtracting 0x20 borrows into its bit 7
-	 * (exact as a yes/no for the whole word; ~w drops bytes >= 0x80). */
-	uint64_t ctl = (w - 0x20 * ONES) & ~w & HIGHS;
+	memcpy(p, &w, sizeof(w));
+}
 
-	return (ctl | zero_lanes(w ^ ('"' * ONES)) |
-		zero_lanes(w ^ ('\\' * ONES)) | zero_lanes(w ^ (0x7f * ONES))) != 0;
+/* Bit 7 of each lane of w that needs_esc(), and of no other lane. */
+static inline uint64_t esc_lanes(uint64_t w)
+{
+	/* Below 0x20: the low 7 bits plus 0x60 do not reach bit 7, and bit 7
+	 * itself is clear (no carry leaves a lane: 0x7f + 0x60 < 0x100). */
+	uint64_t ctl = ~(((w & ~HIGHS) + 0x60 * ONES) | w) & HIGHS;
+
+	return ctl | zero_lanes(w ^ ('"' * ONES)) |
+	       zero_lanes(w ^ ('\\' * ONES)) | zero_lanes(w ^ (0x7f * ONES));
+}
+
+/* The index of the first lane (in memory order) whose bit 7 is set in a
+ * nonzero mask. */
+static inline unsigned first_lane(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (unsigned)__builtin_clzll(m) / 8;
+#else
+	return (unsigned)__builtin_ctzll(m) / 8;
+#endif
 }
 
 /* How many of the 8 bytes of w are c. */
@@ -114,44 +130,62 @@ static size_t count_byte(const char *s, size_t n, unsigned char c)
 	return k;
 }
 
-/* The escaped body of s[0..n), no quotes: room for the worst case (6
- * bytes a byte) first, then written in place, runs copied whole. */
-static void json_body(struct buf *out, const char *s, size_t n)
+/* Writes the escape of c at o; returns its end. */
+static char *put_esc(char *o, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	case '\b': *o++ = 'b'; break;
+	case '\f': *o++ = 'f'; break;
+	default:
+		memcpy(o, "u00", 3);
+		o[3] = hex[c >> 4];
+		o[4] = hex[c & 15];
+		o += 5;
+	}
+	return o;
+}
+
+/*
+ * The escaped body of s[0..n), no quotes. Room for the worst case (6
+ * bytes a byte) is made first, so each step may store a whole word of
+ * input and keep only the bytes before its first escape: no call, no
+ * branch per byte. Lines of code end in '\n' every few dozen bytes, so
+ * the escapes are found in the word too rather than byte by byte.
+ */
+static void json_body(struct buf *out, const char *s, size_t n)
+{
 	char *o;
 	size_t i = 0;
 
 	buf_grow(out, n * 6 + 2);
 	o = out->data + out->len;
-	while (i < n) {
-		size_t run = i;
-		unsigned char c;
+	while (n - i >= 8) {
+		uint64_t w = load64(s + i), m = esc_lanes(w);
+		unsigned k;
 
-		while (n - run >= 8 && !word_needs_esc(load64(s + run)))
-			run += 8;
-		while (run < n && !needs_esc((unsigned char)s[run]))
-			run++;
-		memcpy(o, s + i, run - i);
-		o += run - i;
-		if ((i = run) == n)
-			break;
-		c = (unsigned char)s[i++];
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		case '\b': *o++ = 'b'; break;
-		case '\f': *o++ = 'f'; break;
-		default:
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
+		store64(o, w);
+		if (!m) {
+			o += 8;
+			i += 8;
+			continue;
 		}
+		k = first_lane(m);
+		o = put_esc(o + k, (unsigned char)s[i + k]);
+		i += k + 1;
+	}
+	for (; i < n; i++) {
+		if (needs_esc((unsigned char)s[i]))
+			o = put_esc(o, (unsigned char)s[i]);
+		else
+			*o++ = s[i];
 	}
 	buf_setlen(out, (size_t)(o - out->data));
 }
@@ -168,41 +202,50 @@ static uint64_t cps_of(const char *s, size_t n)
 	return text_utf8_count(s, n);
 }
 
+/* The start of the line that holds text[i - 1] (i itself at 0). */
+static size_t line_start(const char *text, size_t i)
+{
+	const char *nl = i ? memrchr(text, '\n', i) : NULL;
+
+	return nl ? (size_t)(nl - text) + 1 : 0;
+}
+
+/* Just past the first '\n' at or after i, or n. */
+static size_t line_end(const char *text, size_t n, size_t i)
+{
+	const char *nl = i < n ? memchr(text + i, '\n', n - i) : NULL;
+
+	return nl ? (size_t)(nl - text) + 1 : n;
+}
+
 void ds_widen_lines(const char *text, size_t n, size_t lo, size_t hi,
 		    unsigned lines, size_t *start, size_t *end)
 {
 	size_t s = lo, e = hi;
 
 	/* Back to the start of lo's line, then `lines` lines more. */
-	while (s > 0 && text[s - 1] != '\n')
-		s--;
-	for (unsigned k = 0; k < lines && s > 0; k++) {
-		s--;
-		while (s > 0 && text[s - 1] != '\n')
-			s--;
-	}
+	s = line_start(text, s);
+	for (unsigned k = 0; k < lines && s > 0; k++)
+		s = line_start(text, s - 1);
 	/* On to the end of hi's line: a change that ends right after a
 	 * newline ends there; an empty one (an insertion) takes its line. */
-	if (e == lo || e == 0 || text[e - 1] != '\n') {
-		while (e < n && text[e] != '\n')
-			e++;
-		if (e < n)
-			e++;
-	}
-	for (unsigned k = 0; k < lines && e < n; k++) {
-		while (e < n && text[e] != '\n')
-			e++;
-		if (e < n)
-			e++;
-	}
+	if (e == lo || e == 0 || text[e - 1] != '\n')
+		e = line_end(text, n, e);
+	for (unsigned k = 0; k < lines && e < n; k++)
+		e = line_end(text, n, e);
 	*start = s;
 	*end = e;
 }
 
-int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
-		   size_t *lo, size_t *ahi, size_t *bhi)
+/* ds_change_span(), told that the first p0 and the last s0 bytes of a
+ * and b are known to be equal (what edits left alone), so that it need
+ * not compare them: the result is the same as with 0 and 0. */
+static int change_span(const char *a, size_t alen, const char *b, size_t blen,
+		       size_t p0, size_t s0, size_t *lo, size_t *ahi,
+		       size_t *bhi)
 {
-	size_t p = 0, s = 0, min = alen < blen ? alen : blen;
+	size_t min = alen < blen ? alen : blen;
+	size_t p = p0 < min ? p0 : min, s;
 
 	while (min - p >= 8 && load64(a + p) == load64(b + p))
 		p += 8;
@@ -212,6 +255,9 @@ int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
 		return 0;
 	while (p > 0 && ((unsigned char)a[p] & 0xc0) == 0x80)
 		p--;
+	/* The tail loops stop short of the prefix; the known tail may
+	 * reach into it, so it counts only up to there. */
+	s = s0 < min - p ? s0 : min - p;
 	while (min - p - s >= 8 &&
 	       load64(a + alen - s - 8) == load64(b + blen - s - 8))
 		s += 8;
@@ -225,6 +271,12 @@ int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
 	*ahi = alen - s;
 	*bhi = blen - s;
 	return 1;
+}
+
+int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
+		   size_t *lo, size_t *ahi, size_t *bhi)
+{
+	return change_span(a, alen, b, blen, 0, 0, lo, ahi, bhi);
 }
 
 int ds_split_of(const char *key, const unsigned pct[3])
@@ -270,6 +322,7 @@ struct edoc {
 	int64_t t_first, t_last;
 	int g_has_cursor;
 	size_t g_cursor_b;
+	size_t g_head, g_tail;	/* bytes no edit of the group touched */
 
 	char *ev[EDITS_MAX_EVENTS];	/* diff blocks, a ring */
 	size_t evlen[EDITS_MAX_EVENTS];
@@ -472,6 +525,10 @@ static int doc_apply(struct edoc *d, const struct edit_rec *e)
 				end++;
 		}
 	}
+	if (b < d->g_head)
+		d->g_head = b;
+	if (d->text.len - end < d->g_tail)
+		d->g_tail = d->text.len - end;
 	if (e->ins_len > end - b)
 		buf_grow(&d->text, e->ins_len - (end - b));
 	memmove(d->text.data + b + e->ins_len, d->text.data + end,
@@ -549,9 +606,20 @@ static void add_u64(struct buf *b, uint64_t v)
 	buf_add(b, d + k, sizeof(d) - k);
 }
 
-static uint64_t cp_at(const char *s, size_t b)
+/* The code point at byte off of the state before d's group, for an off
+ * at or before lo, where the states start to differ: counted from the
+ * last edit's code point / byte pair when that is in the common part and
+ * nearer than the start. */
+static uint64_t cut_cp(const struct edoc *d, size_t lo, size_t off)
 {
-	return cps_of(s, b);
+	const char *s = d->text.data;
+	size_t h = d->hint_b;
+
+	if (h > lo || (off < h ? h - off : off - h) >= off)
+		return cps_of(d->before.data, off);
+	if (off >= h)
+		return d->hint_cp + cps_of(s + h, off - h);
+	return d->hint_cp - cps_of(s + off, h - off);
 }
 
 /* "User edited "PATH":" and a unified diff of before[ls..le) against
@@ -779,7 +847,7 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	}
 
 	/* Code points, on the raw state at the cut. */
-	cs_cp = cp_at(a, cs);
+	cs_cp = cut_cp(d, lo, cs);
 	es_cp = cs_cp + cps_of(a + cs, es - cs);
 	cur_cp = es_cp + cps_of(a + es, cur - es);
 	ee_cp = cur_cp + cps_of(a + cur, ee - cur);
@@ -879,8 +947,8 @@ static int close_group(struct edits *x, struct edoc *d)
 		return 0;
 	d->in_group = 0;
 	x->st.groups++;
-	if (!ds_change_span(d->before.data, d->before.len, d->text.data,
-			    d->text.len, &lo, &ahi, &bhi)) {
+	if (!change_span(d->before.data, d->before.len, d->text.data,
+			 d->text.len, d->g_head, d->g_tail, &lo, &ahi, &bhi)) {
 		x->st.skipped_nochange++;
 		return 0;
 	}
@@ -971,6 +1039,8 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 			d->t_first = e->t;
 			d->g_has_cursor = d->has_cursor;
 			d->g_cursor_b = d->cursor_b;
+			d->g_head = SIZE_MAX;
+			d->g_tail = SIZE_MAX;
 		}
 		if (doc_apply(d, e)) {
 			x->st.mismatched++;
