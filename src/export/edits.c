@@ -576,6 +576,56 @@ static void redact_into(struct edits *x, struct edoc *d, const char *s,
 		x->marks[i].off -= base;
 }
 
+/*
+ * The excerpts: text[ws..we) of a state of d, redacted as redact_into()
+ * would, but through redact_window(), which remembers the lines of d's
+ * last state: consecutive states differ by a few lines, so an example
+ * scans those, not its two excerpts. The state must stay what it was at
+ * the last call, change only as window_edit() tells, or be forgotten
+ * (forget_text()).
+ */
+static int redact_win(struct edits *x, struct edoc *d, const char *text,
+		      size_t n, size_t ws, size_t we, struct buf *out)
+{
+	uint64_t base;
+	int r;
+
+	if (!x->r) {
+		redact_into(x, d, text + ws, we - ws, out);
+		return 0;
+	}
+	buf_reset(out);
+	x->nmarks = 0;
+	redact_swap_doc(x->r, d->rd);
+	base = redact_doc_offset(x->r);
+	r = redact_window(x->r, text, n, ws, we, out);
+	redact_swap_doc(x->r, d->rd);
+	for (size_t i = 0; i < x->nmarks; i++)
+		x->marks[i].off -= base;
+	return r;
+}
+
+/* d's state went from d->before to d->text, [lo, ahi) becoming [lo, bhi). */
+static int window_edit(struct edits *x, struct edoc *d, size_t lo, size_t ahi,
+		       size_t bhi)
+{
+	int r;
+
+	if (!x->r)
+		return 0;
+	redact_swap_doc(x->r, d->rd);
+	r = redact_window_edit(x->r, d->text.data, d->text.len, lo, ahi, bhi);
+	redact_swap_doc(x->r, d->rd);
+	return r;
+}
+
+/* d's text changed in a way redact_win() was not told. */
+static void forget_text(struct edoc *d)
+{
+	if (d->rd)
+		redact_doc_forget(d->rd);
+}
+
 /* Where byte p of the text last given to redact_into() is in its output;
  * a position inside a replaced value goes to the placeholder's end. */
 static size_t map_pos(const struct edits *x, size_t p)
@@ -843,6 +893,7 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	if (ce - cs > x->o.max_excerpt ||
 	    (size_t)((int64_t)(ce - cs) + delta) > x->o.max_excerpt) {
 		x->st.skipped_wide++;
+		forget_text(d);
 		return 0;
 	}
 
@@ -854,11 +905,15 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	ce_cp = ee_cp + cps_of(a + ee, ce - ee);
 
 	/* The two excerpts, redacted, and where the markers go in them. */
-	redact_into(x, d, a + cs, ce - cs, &x->ra);
+	if ((r = redact_win(x, d, a, alen, cs, ce, &x->ra)) < 0)
+		return r;
 	r_es = map_pos(x, es - cs);
 	r_cur = map_pos(x, cur - cs);
 	r_ee = map_pos(x, ee - cs);
-	redact_into(x, d, b + cs, (size_t)((int64_t)ce + delta) - cs, &x->rb);
+	if ((r = window_edit(x, d, lo, ahi, bhi)) < 0 ||
+	    (r = redact_win(x, d, b, d->text.len, cs,
+			    (size_t)((int64_t)ce + delta), &x->rb)) < 0)
+		return r;
 	r_es2 = map_pos(x, es - cs);
 	r_ee2 = map_pos(x, (size_t)((int64_t)ee + delta) - cs);
 	if (text_diff(x->ra.data, x->ra.len, x->rb.data, x->rb.len, NULL,
@@ -952,9 +1007,10 @@ static int close_group(struct edits *x, struct edoc *d)
 		x->st.skipped_nochange++;
 		return 0;
 	}
-	if (d->t_first < x->o.since || d->t_first >= x->o.until)
+	if (d->t_first < x->o.since || d->t_first >= x->o.until) {
 		x->st.skipped_time++;
-	else if ((r = emit_example(x, d, lo, ahi, bhi)) < 0)
+		forget_text(d);
+	} else if ((r = emit_example(x, d, lo, ahi, bhi)) < 0)
 		return r;
 	diff_block(x, d, d->before.data, d->before.len, d->text.data, lo, ahi,
 		   bhi);
@@ -1019,6 +1075,7 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 		if ((r = close_group(x, d)) < 0)
 			return r;
 		d->known = 0;
+		forget_text(d);
 	}
 	if (!d->started && edit && e->seq == 0)
 		d->known = 1;	/* a document that starts empty */
@@ -1046,6 +1103,7 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 			x->st.mismatched++;
 			d->in_group = 0;
 			d->known = 0;
+			forget_text(d);
 			return 0;
 		}
 		d->t_last = e->t;
@@ -1059,6 +1117,7 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 			return 0;	/* a checkpoint of the same text */
 		if ((r = close_group(x, d)) < 0)
 			return r;
+		forget_text(d);
 		buf_reset(&d->text);
 		buf_add(&d->text, t, e->text_len);
 		d->known = 1;
@@ -1074,6 +1133,7 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 			if ((r = close_group(x, d)) < 0)
 				return r;
 			d->known = 0;
+			forget_text(d);
 			buf_release(&d->text);
 			buf_init(&d->text, 0);
 		}
