@@ -324,8 +324,13 @@ struct edoc {
 	size_t g_cursor_b;
 	size_t g_head, g_tail;	/* bytes no edit of the group touched */
 
-	char *ev[EDITS_MAX_EVENTS];	/* diff blocks, a ring */
-	size_t evlen[EDITS_MAX_EVENTS];
+	/* The last max_events diff blocks, escaped for JSON and joined as
+	 * "events" shows them, from evstart[evhead] to evlen; the bytes
+	 * before are blocks dropped, reclaimed when the room runs out. One
+	 * piece, so that an example copies it in one go. */
+	char *ev;
+	size_t evlen, evalloc;
+	size_t evstart[EDITS_MAX_EVENTS];	/* a ring */
 	size_t nev, evhead;
 };
 
@@ -374,8 +379,7 @@ static void doc_free(struct edoc *d)
 	buf_release(&d->text);
 	buf_release(&d->before);
 	redact_doc_free(d->rd);
-	for (size_t i = 0; i < EDITS_MAX_EVENTS; i++)
-		free(d->ev[i]);
+	free(d->ev);
 	free(d);
 }
 
@@ -672,6 +676,48 @@ static uint64_t cut_cp(const struct edoc *d, size_t lo, size_t off)
 	return d->hint_cp - cps_of(s + off, h - off);
 }
 
+/* Adds a diff block to d's events (escaped: each example that shows it
+ * copies it), dropping the oldest past max_events. */
+static void add_event(struct edits *x, struct edoc *d, const char *blk,
+		      size_t n)
+{
+	struct buf *e = &x->tmp;
+	size_t max = x->o.max_events;
+
+	if (!max)
+		return;
+	if (d->nev == max) {
+		d->evhead = (d->evhead + 1) % max;
+		d->nev--;
+	}
+	buf_reset(e);
+	if (d->nev)
+		buf_addstr(e, "\\n");
+	json_body(e, blk, n);
+	if (d->evlen + e->len > d->evalloc) {
+		/* Out of room: the live blocks move to a new piece with a
+		 * quarter to spare. So memory stays near what is shown, and
+		 * a byte moves about once per four blocks added. */
+		size_t live = d->nev ? d->evstart[d->evhead] : d->evlen;
+		size_t keep = d->evlen - live;
+		char *p;
+
+		d->evalloc = (keep + e->len) / 4 * 5 + 64;
+		p = xmalloc(d->evalloc);
+		if (keep)
+			memcpy(p, d->ev + live, keep);
+		free(d->ev);
+		d->ev = p;
+		d->evlen = keep;
+		for (size_t i = 0; i < d->nev; i++)
+			d->evstart[(d->evhead + i) % max] -= live;
+	}
+	d->evstart[(d->evhead + d->nev) % max] = d->evlen + (d->nev ? 2 : 0);
+	memcpy(d->ev + d->evlen, e->data, e->len);
+	d->evlen += e->len;
+	d->nev++;
+}
+
 /* "User edited "PATH":" and a unified diff of before[ls..le) against
  * after[ls..le2), the lines the group changed. */
 static void diff_block(struct edits *x, struct edoc *d, const char *a,
@@ -711,15 +757,7 @@ static void diff_block(struct edits *x, struct edoc *d, const char *a,
 	}
 	buf_addstr(o, "```\n");
 	redact_into(x, d, o->data, o->len, &x->blk);
-	/* Kept escaped for JSON: each example that shows it copies it. */
-	buf_reset(o);
-	json_body(o, x->blk.data, x->blk.len);
-	free(d->ev[d->evhead]);
-	d->ev[d->evhead] = xmemdup(o->data, o->len + 1);
-	d->evlen[d->evhead] = o->len;
-	d->evhead = (d->evhead + 1) % EDITS_MAX_EVENTS;
-	if (d->nev < EDITS_MAX_EVENTS)
-		d->nev++;
+	add_event(x, d, x->blk.data, x->blk.len);
 }
 
 /* The excerpt with its markers, as a JSON string. Escaping goes byte by
@@ -922,17 +960,9 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 
 	buf_reset(l);
 	buf_addstr(l, "{\"events\":\"");
-	{
-		size_t n = d->nev < x->o.max_events ? d->nev : x->o.max_events;
-
-		for (size_t i = 0; i < n; i++) {
-			size_t k = (d->evhead + EDITS_MAX_EVENTS - n + i) %
-				   EDITS_MAX_EVENTS;
-			if (i)
-				buf_addstr(l, "\\n");
-			buf_add(l, d->ev[k], d->evlen[k]);
-		}
-	}
+	if (d->nev)
+		buf_add(l, d->ev + d->evstart[d->evhead],
+			d->evlen - d->evstart[d->evhead]);
 	buf_addch(l, '"');
 	buf_addstr(l, ",\"input\":");
 	excerpt_json(x, d, &x->ra, r_es, r_cur, r_ee, 1);
