@@ -25,6 +25,9 @@
 #include <string.h>
 
 #include <sodium.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dataset.h"
 #include "error.h"
@@ -167,6 +170,29 @@ static void json_body(struct buf *out, const char *s, size_t n)
 
 	buf_grow(out, n * 6 + 2);
 	o = out->data + out->len;
+#ifdef __SSE2__
+	/* The same, 16 bytes a step where SSE2 is there (every x86-64). */
+	while (n - i >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)),
+					     _mm_set1_epi8(0x1f));
+		__m128i esc = _mm_or_si128(
+			_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+		unsigned m = (unsigned)_mm_movemask_epi8(esc), k;
+
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		if (!m) {
+			o += 16;
+			i += 16;
+			continue;
+		}
+		k = (unsigned)__builtin_ctz(m);
+		o = put_esc(o + k, (unsigned char)s[i + k]);
+		i += k + 1;
+	}
+#endif
 	while (n - i >= 8) {
 		uint64_t w = load64(s + i), m = esc_lanes(w);
 		unsigned k;
@@ -471,34 +497,24 @@ static void set_path(struct edits *x, struct edoc *d, const char *path)
 	redact_into(x, d, path, strlen(path), &d->rpath);
 }
 
-/* The byte offset of code point cp in d->text, from the cached pair. */
+/* The byte offset of code point cp in d->text (SIZE_MAX past its end):
+ * counted a word at a time from the cached pair when cp is after it (the
+ * next edit is often near the last), else from the start. */
 static size_t doc_off(struct edoc *d, uint64_t cp)
 {
-	const unsigned char *s = (const unsigned char *)d->text.data;
-	size_t b = d->hint_b, n = d->text.len;
-	uint64_t c = d->hint_cp;
+	size_t b = 0, k;
+	uint64_t c = 0;
 
-	if (cp < c / 2) {
-		b = 0;
-		c = 0;
+	if (cp >= d->hint_cp) {
+		b = d->hint_b;
+		c = d->hint_cp;
 	}
-	while (c > cp) {	/* back */
-		b--;
-		while (b > 0 && (s[b] & 0xc0) == 0x80)
-			b--;
-		c--;
-	}
-	while (c < cp && b < n) {
-		b++;
-		while (b < n && (s[b] & 0xc0) == 0x80)
-			b++;
-		c++;
-	}
-	if (c != cp)
+	k = text_utf8_offset(d->text.data + b, d->text.len - b, cp - c);
+	if (k == SIZE_MAX)
 		return SIZE_MAX;
-	d->hint_b = b;
-	d->hint_cp = c;
-	return b;
+	d->hint_b = b + k;
+	d->hint_cp = cp;
+	return b + k;
 }
 
 /* Applies one edit to d->text as text_apply() would; -1 if it does not

@@ -843,7 +843,18 @@ static void emit(struct redactor *r, const struct cand *c, const char *s,
 	uint32_t num = placeholder_number(r, c, s);
 	size_t mark = out->len;
 
-	buf_addf(out, "<%s_%u>", label, num);
+	char d[10];
+	size_t k = sizeof(d);
+
+	/* "<LABEL_N>", without printf: an export writes millions. */
+	do
+		d[--k] = (char)('0' + num % 10);
+	while (num /= 10);
+	buf_addch(out, '<');
+	buf_addstr(out, label);
+	buf_addch(out, '_');
+	buf_add(out, d + k, sizeof(d) - k);
+	buf_addch(out, '>');
 	r->counts[c->type]++;
 	if (r->explain) {
 		struct redact_match m = {
@@ -1079,53 +1090,61 @@ static int memo_cover(struct redactor *r, const char *text, size_t fs,
 	return 0;
 }
 
+/* Writes text[*pos..) up to each of v[0..n) (offsets in text, in order),
+ * and its placeholder; *pos ends past the last. */
+static void emit_run(struct redactor *r, const char *text, size_t ws,
+		     const struct cand *v, size_t n, size_t *pos,
+		     struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cand c = v[i];
+
+		buf_add(out, text + *pos, c.start - *pos);
+		*pos = c.end;
+		c.start -= ws;
+		c.end -= ws;
+		emit(r, &c, text + ws, out);
+	}
+}
+
 int redact_window(struct redactor *r, const char *text, size_t n, size_t ws,
 		  size_t we, struct buf *out)
 {
 	struct memo *m = &r->memo;
-	size_t fs, fe, pos = ws;
+	size_t fs, fe, pos = ws, i = 0, j = 0, nhead = 0;
 	int ret;
 
 	if (!r->line_local || we - ws > REDACT_CHUNK)
 		goto plain;
 	/* A first piece up to the first '\n' if ws starts no line, the
-	 * whole lines, and a last piece if we ends none. */
+	 * whole lines, and a last piece if we ends none: the first and last
+	 * are scanned (into wk), the lines come from the memo. */
 	fs = ws == 0 || text[ws - 1] == '\n' ? ws : line_end(text, we, ws);
 	fe = we == n || text[we - 1] == '\n' ? we : line_start(text, we);
 	if (fe < fs)
 		fe = fs;
 	r->nrun = 0;
-	if ((ret = scan_lines(r, text, ws, fs)))
+	if ((ret = scan_lines(r, text, ws, fs)) ||
+	    (ret = scan_lines(r, text, fe, we)))
 		goto unsafe;
+	XGROW(r->wk, r->nrun, r->wk_alloc);
+	memcpy(r->wk, r->run, r->nrun * sizeof(*r->wk));
+	r->nwk = r->nrun;
 	if (fs < fe) {
-		size_t nhead = r->nrun, i, j;
-
-		XGROW(r->wk, nhead, r->wk_alloc);
-		memcpy(r->wk, r->run, nhead * sizeof(*r->wk));
 		if ((ret = memo_cover(r, text, fs, fe)))
 			goto unsafe;
 		i = memo_find(m, fs);
 		j = memo_find(m, fe);
-		r->nrun = 0;
-		XGROW(r->run, nhead + (j - i), r->run_alloc);
-		memcpy(r->run, r->wk, nhead * sizeof(*r->run));
-		memcpy(r->run + nhead, m->c + i, (j - i) * sizeof(*r->run));
-		r->nrun = nhead + (j - i);
-		if (!m->valid)
-			m->n = 0;
 	}
-	if ((ret = scan_lines(r, text, fe, we)))
-		goto unsafe;
-
-	for (size_t i = 0; i < r->nrun; i++) {
-		struct cand c = r->run[i];
-
-		buf_add(out, text + pos, c.start - pos);
-		pos = c.end;
-		c.start -= ws;
-		c.end -= ws;
-		emit(r, &c, text + ws, out);
-	}
+	/* wk holds the first piece's candidates, then the last's. */
+	while (nhead < r->nwk && r->wk[nhead].start < fs)
+		nhead++;
+	emit_run(r, text, ws, r->wk, nhead, &pos, out);
+	if (j > i)
+		emit_run(r, text, ws, m->c + i, j - i, &pos, out);
+	emit_run(r, text, ws, r->wk + nhead, r->nwk - nhead, &pos, out);
+	if (!m->valid)
+		m->n = 0;
 	buf_add(out, text + pos, we - pos);
 	r->doc_off += we - ws;
 	return 0;
