@@ -841,12 +841,11 @@ static void emit(struct redactor *r, const struct cand *c, const char *s,
 {
 	const char *label = redact_type_label(r, (size_t)c->type);
 	uint32_t num = placeholder_number(r, c, s);
-	size_t mark = out->len;
-
+	size_t mark = out->len, k;
 	char d[10];
-	size_t k = sizeof(d);
 
 	/* "<LABEL_N>", without printf: an export writes millions. */
+	k = sizeof(d);
 	do
 		d[--k] = (char)('0' + num % 10);
 	while (num /= 10);
@@ -1042,9 +1041,15 @@ static void memo_splice(struct redactor *r, size_t i, size_t j,
 	struct memo *m = &r->memo;
 	size_t tail = m->n - j, n = i + r->nrun + tail;
 
+	if (!n) {
+		m->n = 0;
+		return;
+	}
 	XGROW(m->c, n, m->alloc);
-	memmove(m->c + i + r->nrun, m->c + j, tail * sizeof(*m->c));
-	memcpy(m->c + i, r->run, r->nrun * sizeof(*m->c));
+	if (tail)
+		memmove(m->c + i + r->nrun, m->c + j, tail * sizeof(*m->c));
+	if (r->nrun)
+		memcpy(m->c + i, r->run, r->nrun * sizeof(*m->c));
 	for (size_t k = i + r->nrun; k < n; k++) {
 		m->c[k].start = (size_t)((int64_t)m->c[k].start + shift);
 		m->c[k].end = (size_t)((int64_t)m->c[k].end + shift);
@@ -1127,8 +1132,10 @@ int redact_window(struct redactor *r, const char *text, size_t n, size_t ws,
 	if ((ret = scan_lines(r, text, ws, fs)) ||
 	    (ret = scan_lines(r, text, fe, we)))
 		goto unsafe;
-	XGROW(r->wk, r->nrun, r->wk_alloc);
-	memcpy(r->wk, r->run, r->nrun * sizeof(*r->wk));
+	if (r->nrun) {
+		XGROW(r->wk, r->nrun, r->wk_alloc);
+		memcpy(r->wk, r->run, r->nrun * sizeof(*r->wk));
+	}
 	r->nwk = r->nrun;
 	if (fs < fe) {
 		if ((ret = memo_cover(r, text, fs, fe)))
@@ -1139,10 +1146,12 @@ int redact_window(struct redactor *r, const char *text, size_t n, size_t ws,
 	/* wk holds the first piece's candidates, then the last's. */
 	while (nhead < r->nwk && r->wk[nhead].start < fs)
 		nhead++;
-	emit_run(r, text, ws, r->wk, nhead, &pos, out);
+	if (nhead)
+		emit_run(r, text, ws, r->wk, nhead, &pos, out);
 	if (j > i)
 		emit_run(r, text, ws, m->c + i, j - i, &pos, out);
-	emit_run(r, text, ws, r->wk + nhead, r->nwk - nhead, &pos, out);
+	if (r->nwk > nhead)
+		emit_run(r, text, ws, r->wk + nhead, r->nwk - nhead, &pos, out);
 	if (!m->valid)
 		m->n = 0;
 	buf_add(out, text + pos, we - pos);
