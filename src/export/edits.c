@@ -330,6 +330,7 @@ struct edoc {
 	char *path;		/* as recorded */
 	struct buf rpath;	/* redacted (or the same) */
 	char *actor;
+	char ahex[33];		/* meta.author: actor hashed, "" until asked */
 	char *source;		/* the stream's source: "fs", ... */
 	struct redact_doc *rd;
 	struct buf text;
@@ -935,7 +936,6 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	size_t r_es, r_cur, r_ee, r_es2, r_ee2;
 	int64_t delta = (int64_t)bhi - (int64_t)ahi;
 	uint64_t cs_cp, es_cp, ee_cp, ce_cp, cur_cp;
-	char hex[33];
 	struct buf *l = &x->line;
 	int r;
 
@@ -1026,9 +1026,10 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	buf_addstr(l, ",\"meta\":{\"source\":");
 	ds_json_str(l, d->source ? d->source : "", d->source ? strlen(d->source) : 0);
 	buf_addstr(l, ",\"author\":");
-	author_hex(x, d->actor, hex);
+	if (!d->ahex[0])
+		author_hex(x, d->actor, d->ahex);
 	buf_addch(l, '"');
-	buf_addstr(l, hex);
+	buf_addstr(l, d->ahex);
 	buf_addstr(l, "\",\"labtape\":");
 	ds_json_str(l, x->o.version, strlen(x->o.version));
 	buf_addstr(l, "}}");
@@ -1110,6 +1111,8 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 		d->source = xstrndup(e->stream, n);
 	}
 	set_path(x, d, e->path ? e->path : e->part);
+	if (e->actor && (!d->actor || strcmp(d->actor, e->actor)))
+		d->ahex[0] = '\0';	/* another actor: hash it again */
 	set_str(&d->actor, e->actor);
 	edit = !strcmp(op, "insert") || !strcmp(op, "delete") ||
 	       !strcmp(op, "replace");

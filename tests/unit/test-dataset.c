@@ -233,6 +233,57 @@ TEST(groups)
 	edits_free(x);
 }
 
+/* meta.author of the last example (32 hex digits). */
+static void last_author(const struct got *g, char out[33])
+{
+	const char *p = strstr(g->last, "\"author\":\"");
+
+	ASSERT(p);
+	memcpy(out, p + 10, 32);
+	out[32] = '\0';
+}
+
+/* Each example's author is the actor of its document as it stands when
+ * the group closes (the edit that closes it has come in), even when the
+ * hash is kept from one example to the next: ada, bob, ada, ada here. */
+TEST(author_follows_actor)
+{
+	static const char *const actors[] = { "ada", "ada", "bob", "ada" };
+	struct edits_opts o;
+	struct got g;
+	uint8_t key[32] = { 7 };
+	struct edits *x;
+	struct edit_rec e;
+	char h[4][33];
+
+	memset(&g, 0, sizeof(g));
+	edits_opts_init(&o);
+	x = edits_new(&o, NULL, key, emit, &g);
+	feed(x, 0, 0, "snapshot", 0, NULL, "one\n");
+	for (int k = 0; k < 5; k++) {
+		memset(&e, 0, sizeof(e));
+		e.t = (int64_t)(k + 1) * 2000000000LL;
+		e.stream = "fs:/x";
+		e.doc = "file:1";
+		e.path = e.part = "a.txt";
+		e.op = "insert";
+		e.actor = actors[k < 4 ? k : 3];
+		e.has_seq = 1;
+		e.seq = (uint64_t)k + 1;
+		e.ins = "x";
+		e.ins_len = 1;
+		e.del = "";
+		ASSERT_OK(edits_feed(x, &e));
+		if (k)	/* the group of edit k - 1 closed */
+			last_author(&g, h[k - 1]);
+	}
+	ASSERT_EQ(g.n, 4);
+	ASSERT(strcmp(h[0], h[1]));
+	ASSERT(!strcmp(h[0], h[2]));
+	ASSERT(!strcmp(h[2], h[3]));
+	edits_free(x);
+}
+
 /* Terminal text: escapes go, also when cut between two chunks. */
 TEST(ansi)
 {
@@ -309,6 +360,7 @@ TEST_LIST = {
 	TEST_ENTRY(json_every_byte),
 	TEST_ENTRY(span_vs_bytes),
 	TEST_ENTRY(groups),
+	TEST_ENTRY(author_follows_actor),
 	TEST_END,
 };
 
