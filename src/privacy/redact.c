@@ -612,6 +612,7 @@ struct cand *scan_add(struct scan *sc, size_t start, size_t end, int type,
 	c->type = type;
 	c->prio = type < REDACT_NTYPES ? type_prio[type] : USER_PRIO;
 	c->person = -1;
+	c->num = 0;
 	c->detector = detector;
 	c->why[0] = '\0';
 	return c;
@@ -836,11 +837,12 @@ static uint32_t placeholder_number(struct redactor *r, const struct cand *c,
 	return r->map[i].num;
 }
 
-static void emit(struct redactor *r, const struct cand *c, const char *s,
-		 struct buf *out)
+/* Writes c's placeholder; returns its number. */
+static uint32_t emit(struct redactor *r, const struct cand *c, const char *s,
+		     struct buf *out)
 {
 	const char *label = redact_type_label(r, (size_t)c->type);
-	uint32_t num = placeholder_number(r, c, s);
+	uint32_t num = c->num ? c->num : placeholder_number(r, c, s), ret = num;
 	size_t mark = out->len, k;
 	char d[10];
 
@@ -867,6 +869,7 @@ static void emit(struct redactor *r, const struct cand *c, const char *s,
 		};
 		r->explain(r->explain_ctx, &m);
 	}
+	return ret;
 }
 
 /* ---- windows ------------------------------------------------------------ */
@@ -1096,10 +1099,11 @@ static int memo_cover(struct redactor *r, const char *text, size_t fs,
 }
 
 /* Writes text[*pos..) up to each of v[0..n) (offsets in text, in order),
- * and its placeholder; *pos ends past the last. */
+ * and its placeholder; *pos ends past the last. Each candidate keeps its
+ * number: the memo's are written again in later windows, and the map
+ * would give the same number, after hashing the value. */
 static void emit_run(struct redactor *r, const char *text, size_t ws,
-		     const struct cand *v, size_t n, size_t *pos,
-		     struct buf *out)
+		     struct cand *v, size_t n, size_t *pos, struct buf *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct cand c = v[i];
@@ -1108,7 +1112,7 @@ static void emit_run(struct redactor *r, const char *text, size_t ws,
 		*pos = c.end;
 		c.start -= ws;
 		c.end -= ws;
-		emit(r, &c, text + ws, out);
+		v[i].num = emit(r, &c, text + ws, out);
 	}
 }
 
