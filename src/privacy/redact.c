@@ -235,7 +235,9 @@ struct memo {
 	struct cand *c;
 	size_t n, alloc;
 };
-#define MEMO_MAX_CANDS 4096	/* more: not worth the memory, scan again */
+/* More candidates than this in a document's lines: not worth the memory
+ * (a candidate is about 140 bytes), scan them again each time. */
+#define MEMO_MAX_CANDS 256
 
 struct redactor {
 	hs_database_t *db;
@@ -1020,6 +1022,18 @@ static int scan_lines(struct redactor *r, const char *text, size_t a,
 	return 0;
 }
 
+/* Forgets what m knew, and its memory if it held more than the cap. */
+static void memo_drop(struct memo *m)
+{
+	m->valid = 0;
+	m->n = 0;
+	if (m->alloc > MEMO_MAX_CANDS) {
+		free(m->c);
+		m->c = NULL;
+		m->alloc = 0;
+	}
+}
+
 /* The first candidate of m that starts at or after off. */
 static size_t memo_find(const struct memo *m, size_t off)
 {
@@ -1157,13 +1171,12 @@ int redact_window(struct redactor *r, const char *text, size_t n, size_t ws,
 	if (r->nwk > nhead)
 		emit_run(r, text, ws, r->wk + nhead, r->nwk - nhead, &pos, out);
 	if (!m->valid)
-		m->n = 0;
+		memo_drop(m);
 	buf_add(out, text + pos, we - pos);
 	r->doc_off += we - ws;
 	return 0;
 unsafe:
-	m->valid = 0;
-	m->n = 0;
+	memo_drop(m);
 	if (ret < 0)
 		return ret;
 plain:
@@ -1189,8 +1202,7 @@ int redact_window_edit(struct redactor *r, const char *text, size_t n,
 	if (m->ke <= l1)
 		return 0;
 	if (t2 - l1 > REDACT_CHUNK) {
-		m->valid = 0;	/* windows that big are not remembered */
-		m->n = 0;
+		memo_drop(m);	/* windows that big are not remembered */
 		return 0;
 	}
 	if (m->ks >= t1) {
@@ -1202,14 +1214,13 @@ int redact_window_edit(struct redactor *r, const char *text, size_t n,
 	}
 	r->nrun = 0;
 	if ((ret = scan_lines(r, text, l1, t2))) {
-		m->valid = 0;
-		m->n = 0;
+		memo_drop(m);
 		return ret < 0 ? ret : 0;
 	}
 	memo_splice(r, memo_find(m, l1), memo_find(m, t1), delta);
 	m->ks = m->ks < l1 ? m->ks : l1;
 	m->ke = m->ke > t1 ? (size_t)((int64_t)m->ke + delta) : t2;
 	if (!m->valid)
-		m->n = 0;
+		memo_drop(m);
 	return 0;
 }

@@ -487,7 +487,8 @@ static size_t near_line(const struct buf *t, size_t p)
  * redact_text() gives on the same window: bytes, numbers, explain calls
  * (offsets, detectors, reasons) and counts. rules says which redactor.
  */
-static void windows_vs_text(struct redact_rules *rr, int docs)
+static void windows_vs_text(struct redact_rules *rr, int docs,
+			    size_t maxlines, int no_keys)
 {
 	struct redactor *a, *b;
 	struct buf t = BUF_INIT, t2 = BUF_INIT, ins = BUF_INIT;
@@ -496,13 +497,16 @@ static void windows_vs_text(struct redact_rules *rr, int docs)
 	size_t npool;
 
 	load_pool(&pool, &npool);
+	for (size_t k = 0; no_keys && k < npool; k++)
+		if (strstr(pool[k], "PRIVATE KEY"))	/* one would do it all plain */
+			pool[k][0] = '\0';
 	ASSERT_OK(redactor_new(&a, rr));
 	ASSERT_OK(redactor_new(&b, rr));
 	redactor_set_explain(a, log_match, &la);
 	redactor_set_explain(b, log_match, &lb);
 	for (int d = 0; d < docs; d++) {
 		buf_reset(&t);
-		pool_text(&t, pool, npool, 5 + wrand(60));
+		pool_text(&t, pool, npool, 5 + wrand(maxlines));
 		redact_begin_doc(a);
 		redact_begin_doc(b);
 		for (int step = 0; step < 40; step++) {
@@ -578,13 +582,15 @@ TEST(window_same_as_text)
 	ASSERT_OK(redact_rules_add_allow(&rr, "/^10\\./"));
 	ASSERT_OK(redact_rules_add_name(&rr, "Lovelace"));
 	ASSERT_OK(redact_rules_add_name(&rr, "Turing"));
-	windows_vs_text(&rr, 300);
+	windows_vs_text(&rr, 300, 60, 0);
+	/* Documents with more candidates than a document remembers. */
+	windows_vs_text(&rr, 10, 2000, 1);
 	redact_rules_release(&rr);
 	/* A user rule and a full name may span lines: plain redact_text. */
 	redact_rules_init(&rr);
 	ASSERT_OK(redact_rules_add_rule(&rr, "TICKET", "JIRA-[0-9]+\\s+X"));
 	ASSERT_OK(redact_rules_add_name(&rr, "Ada Lovelace [parts]"));
-	windows_vs_text(&rr, 40);
+	windows_vs_text(&rr, 40, 60, 0);
 	redact_rules_release(&rr);
 }
 
