@@ -506,7 +506,7 @@ static size_t doc_off(struct edoc *d, uint64_t cp)
 	size_t b = 0, k;
 	uint64_t c = 0;
 
-	if (cp >= d->hint_cp) {
+	if (cp >= d->hint_cp && d->hint_b <= d->text.len) {
 		b = d->hint_b;
 		c = d->hint_cp;
 	}
