@@ -25,6 +25,9 @@
 #include <string.h>
 
 #include <sodium.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dataset.h"
 #include "error.h"
@@ -62,42 +65,153 @@ static int needs_esc(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
 }
 
-/* The escaped body of s[0..n), no quotes: room for the worst case (6
- * bytes a byte) first, then written in place, runs copied whole. */
-static void json_body(struct buf *out, const char *s, size_t n)
+/*
+ * Word-at-a-time scanning (as src/text/utf8.c counts code points): the
+ * lanes of a 64-bit word are tested at once with shifts and masks, and
+ * memcpy() loads keep it portable. Most of an example is plain text, so
+ * the escaper and the comparisons below skip 8 bytes a step.
+ */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Bit 7 of each lane of w that is zero, and of no other lane. */
+static inline uint64_t zero_lanes(uint64_t w)
+{
+	return ~(((w & ~HIGHS) + ~HIGHS) | w | ~HIGHS);
+}
+
+static inline void store64(char *p, uint64_t w)
+{
+	memcpy(p, &w, sizeof(w));
+}
+
+/* Bit 7 of each lane of w that needs_esc(), and of no other lane. */
+static inline uint64_t esc_lanes(uint64_t w)
+{
+	/* Below 0x20: the low 7 bits plus 0x60 do not reach bit 7, and bit 7
+	 * itself is clear (no carry leaves a lane: 0x7f + 0x60 < 0x100). */
+	uint64_t ctl = ~(((w & ~HIGHS) + 0x60 * ONES) | w) & HIGHS;
+
+	return ctl | zero_lanes(w ^ ('"' * ONES)) |
+	       zero_lanes(w ^ ('\\' * ONES)) | zero_lanes(w ^ (0x7f * ONES));
+}
+
+/* The index of the first lane (in memory order) whose bit 7 is set in a
+ * nonzero mask. */
+static inline unsigned first_lane(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (unsigned)__builtin_clzll(m) / 8;
+#else
+	return (unsigned)__builtin_ctzll(m) / 8;
+#endif
+}
+
+/* How many of the 8 bytes of w are c. */
+static inline unsigned word_count(uint64_t w, unsigned char c)
+{
+	return (unsigned)(((zero_lanes(w ^ (c * ONES)) >> 7) * ONES) >> 56);
+}
+
+/* How many bytes of s[0..n) are c. */
+static size_t count_byte(const char *s, size_t n, unsigned char c)
+{
+	size_t i = 0, k = 0;
+
+	for (; n - i >= 8; i += 8)
+		k += word_count(load64(s + i), c);
+	for (; i < n; i++)
+		k += (unsigned char)s[i] == c;
+	return k;
+}
+
+/* Writes the escape of c at o; returns its end. */
+static char *put_esc(char *o, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	case '\b': *o++ = 'b'; break;
+	case '\f': *o++ = 'f'; break;
+	default:
+		memcpy(o, "u00", 3);
+		o[3] = hex[c >> 4];
+		o[4] = hex[c & 15];
+		o += 5;
+	}
+	return o;
+}
+
+/*
+ * The escaped body of s[0..n), no quotes. Room for the worst case (6
+ * bytes a byte) is made first, so each step may store a whole word of
+ * input and keep only the bytes before its first escape: no call, no
+ * branch per byte. Lines of code end in '\n' every few dozen bytes, so
+ * the escapes are found in the word too rather than byte by byte.
+ */
+static void json_body(struct buf *out, const char *s, size_t n)
+{
 	char *o;
 	size_t i = 0;
 
 	buf_grow(out, n * 6 + 2);
 	o = out->data + out->len;
-	while (i < n) {
-		size_t run = i;
-		unsigned char c;
+#ifdef __SSE2__
+	/* The same, 16 bytes a step where SSE2 is there (every x86-64). */
+	while (n - i >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)),
+					     _mm_set1_epi8(0x1f));
+		__m128i esc = _mm_or_si128(
+			_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+		unsigned m = (unsigned)_mm_movemask_epi8(esc), k;
 
-		while (run < n && !needs_esc((unsigned char)s[run]))
-			run++;
-		memcpy(o, s + i, run - i);
-		o += run - i;
-		if ((i = run) == n)
-			break;
-		c = (unsigned char)s[i++];
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		case '\b': *o++ = 'b'; break;
-		case '\f': *o++ = 'f'; break;
-		default:
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		if (!m) {
+			o += 16;
+			i += 16;
+			continue;
 		}
+		k = (unsigned)__builtin_ctz(m);
+		o = put_esc(o + k, (unsigned char)s[i + k]);
+		i += k + 1;
+	}
+#endif
+	while (n - i >= 8) {
+		uint64_t w = load64(s + i), m = esc_lanes(w);
+		unsigned k;
+
+		store64(o, w);
+		if (!m) {
+			o += 8;
+			i += 8;
+			continue;
+		}
+		k = first_lane(m);
+		o = put_esc(o + k, (unsigned char)s[i + k]);
+		i += k + 1;
+	}
+	for (; i < n; i++) {
+		if (needs_esc((unsigned char)s[i]))
+			o = put_esc(o, (unsigned char)s[i]);
+		else
+			*o++ = s[i];
 	}
 	buf_setlen(out, (size_t)(o - out->data));
 }
@@ -111,11 +225,23 @@ void ds_json_str(struct buf *out, const char *s, size_t n)
 
 static uint64_t cps_of(const char *s, size_t n)
 {
-	uint64_t c = 0;
+	return text_utf8_count(s, n);
+}
 
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return c;
+/* The start of the line that holds text[i - 1] (i itself at 0). */
+static size_t line_start(const char *text, size_t i)
+{
+	const char *nl = i ? memrchr(text, '\n', i) : NULL;
+
+	return nl ? (size_t)(nl - text) + 1 : 0;
+}
+
+/* Just past the first '\n' at or after i, or n. */
+static size_t line_end(const char *text, size_t n, size_t i)
+{
+	const char *nl = i < n ? memchr(text + i, '\n', n - i) : NULL;
+
+	return nl ? (size_t)(nl - text) + 1 : n;
 }
 
 void ds_widen_lines(const char *text, size_t n, size_t lo, size_t hi,
@@ -124,42 +250,43 @@ void ds_widen_lines(const char *text, size_t n, size_t lo, size_t hi,
 	size_t s = lo, e = hi;
 
 	/* Back to the start of lo's line, then `lines` lines more. */
-	while (s > 0 && text[s - 1] != '\n')
-		s--;
-	for (unsigned k = 0; k < lines && s > 0; k++) {
-		s--;
-		while (s > 0 && text[s - 1] != '\n')
-			s--;
-	}
+	s = line_start(text, s);
+	for (unsigned k = 0; k < lines && s > 0; k++)
+		s = line_start(text, s - 1);
 	/* On to the end of hi's line: a change that ends right after a
 	 * newline ends there; an empty one (an insertion) takes its line. */
-	if (e == lo || e == 0 || text[e - 1] != '\n') {
-		while (e < n && text[e] != '\n')
-			e++;
-		if (e < n)
-			e++;
-	}
-	for (unsigned k = 0; k < lines && e < n; k++) {
-		while (e < n && text[e] != '\n')
-			e++;
-		if (e < n)
-			e++;
-	}
+	if (e == lo || e == 0 || text[e - 1] != '\n')
+		e = line_end(text, n, e);
+	for (unsigned k = 0; k < lines && e < n; k++)
+		e = line_end(text, n, e);
 	*start = s;
 	*end = e;
 }
 
-int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
-		   size_t *lo, size_t *ahi, size_t *bhi)
+/* ds_change_span(), told that the first p0 and the last s0 bytes of a
+ * and b are known to be equal (what edits left alone), so that it need
+ * not compare them: the result is the same as with 0 and 0. */
+static int change_span(const char *a, size_t alen, const char *b, size_t blen,
+		       size_t p0, size_t s0, size_t *lo, size_t *ahi,
+		       size_t *bhi)
 {
-	size_t p = 0, s = 0, min = alen < blen ? alen : blen;
+	size_t min = alen < blen ? alen : blen;
+	size_t p = p0 < min ? p0 : min, s;
 
+	while (min - p >= 8 && load64(a + p) == load64(b + p))
+		p += 8;
 	while (p < min && a[p] == b[p])
 		p++;
 	if (p == alen && p == blen)
 		return 0;
 	while (p > 0 && ((unsigned char)a[p] & 0xc0) == 0x80)
 		p--;
+	/* The tail loops stop short of the prefix; the known tail may
+	 * reach into it, so it counts only up to there. */
+	s = s0 < min - p ? s0 : min - p;
+	while (min - p - s >= 8 &&
+	       load64(a + alen - s - 8) == load64(b + blen - s - 8))
+		s += 8;
 	while (s < min - p && a[alen - 1 - s] == b[blen - 1 - s])
 		s++;
 	/* The common tail must start on a character in both texts (it is
@@ -170,6 +297,12 @@ int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
 	*ahi = alen - s;
 	*bhi = blen - s;
 	return 1;
+}
+
+int ds_change_span(const char *a, size_t alen, const char *b, size_t blen,
+		   size_t *lo, size_t *ahi, size_t *bhi)
+{
+	return change_span(a, alen, b, blen, 0, 0, lo, ahi, bhi);
 }
 
 int ds_split_of(const char *key, const unsigned pct[3])
@@ -197,6 +330,7 @@ struct edoc {
 	char *path;		/* as recorded */
 	struct buf rpath;	/* redacted (or the same) */
 	char *actor;
+	char ahex[33];		/* meta.author: actor hashed, "" until asked */
 	char *source;		/* the stream's source: "fs", ... */
 	struct redact_doc *rd;
 	struct buf text;
@@ -215,9 +349,15 @@ struct edoc {
 	int64_t t_first, t_last;
 	int g_has_cursor;
 	size_t g_cursor_b;
+	size_t g_head, g_tail;	/* bytes no edit of the group touched */
 
-	char *ev[EDITS_MAX_EVENTS];	/* diff blocks, a ring */
-	size_t evlen[EDITS_MAX_EVENTS];
+	/* The last max_events diff blocks, escaped for JSON and joined as
+	 * "events" shows them, from evstart[evhead] to evlen; the bytes
+	 * before are blocks dropped, reclaimed when the room runs out. One
+	 * piece, so that an example copies it in one go. */
+	char *ev;
+	size_t evlen, evalloc;
+	size_t evstart[EDITS_MAX_EVENTS];	/* a ring */
 	size_t nev, evhead;
 };
 
@@ -266,8 +406,7 @@ static void doc_free(struct edoc *d)
 	buf_release(&d->text);
 	buf_release(&d->before);
 	redact_doc_free(d->rd);
-	for (size_t i = 0; i < EDITS_MAX_EVENTS; i++)
-		free(d->ev[i]);
+	free(d->ev);
 	free(d);
 }
 
@@ -359,34 +498,24 @@ static void set_path(struct edits *x, struct edoc *d, const char *path)
 	redact_into(x, d, path, strlen(path), &d->rpath);
 }
 
-/* The byte offset of code point cp in d->text, from the cached pair. */
+/* The byte offset of code point cp in d->text (SIZE_MAX past its end):
+ * counted a word at a time from the cached pair when cp is after it (the
+ * next edit is often near the last), else from the start. */
 static size_t doc_off(struct edoc *d, uint64_t cp)
 {
-	const unsigned char *s = (const unsigned char *)d->text.data;
-	size_t b = d->hint_b, n = d->text.len;
-	uint64_t c = d->hint_cp;
+	size_t b = 0, k;
+	uint64_t c = 0;
 
-	if (cp < c / 2) {
-		b = 0;
-		c = 0;
+	if (cp >= d->hint_cp && d->hint_b <= d->text.len) {
+		b = d->hint_b;
+		c = d->hint_cp;
 	}
-	while (c > cp) {	/* back */
-		b--;
-		while (b > 0 && (s[b] & 0xc0) == 0x80)
-			b--;
-		c--;
-	}
-	while (c < cp && b < n) {
-		b++;
-		while (b < n && (s[b] & 0xc0) == 0x80)
-			b++;
-		c++;
-	}
-	if (c != cp)
+	k = text_utf8_offset(d->text.data + b, d->text.len - b, cp - c);
+	if (k == SIZE_MAX)
 		return SIZE_MAX;
-	d->hint_b = b;
-	d->hint_cp = c;
-	return b;
+	d->hint_b = b + k;
+	d->hint_cp = cp;
+	return b + k;
 }
 
 /* Applies one edit to d->text as text_apply() would; -1 if it does not
@@ -417,6 +546,10 @@ static int doc_apply(struct edoc *d, const struct edit_rec *e)
 				end++;
 		}
 	}
+	if (b < d->g_head)
+		d->g_head = b;
+	if (d->text.len - end < d->g_tail)
+		d->g_tail = d->text.len - end;
 	if (e->ins_len > end - b)
 		buf_grow(&d->text, e->ins_len - (end - b));
 	memmove(d->text.data + b + e->ins_len, d->text.data + end,
@@ -464,6 +597,56 @@ static void redact_into(struct edits *x, struct edoc *d, const char *s,
 		x->marks[i].off -= base;
 }
 
+/*
+ * The excerpts: text[ws..we) of a state of d, redacted as redact_into()
+ * would, but through redact_window(), which remembers the lines of d's
+ * last state: consecutive states differ by a few lines, so an example
+ * scans those, not its two excerpts. The state must stay what it was at
+ * the last call, change only as window_edit() tells, or be forgotten
+ * (forget_text()).
+ */
+static int redact_win(struct edits *x, struct edoc *d, const char *text,
+		      size_t n, size_t ws, size_t we, struct buf *out)
+{
+	uint64_t base;
+	int r;
+
+	if (!x->r) {
+		redact_into(x, d, text + ws, we - ws, out);
+		return 0;
+	}
+	buf_reset(out);
+	x->nmarks = 0;
+	redact_swap_doc(x->r, d->rd);
+	base = redact_doc_offset(x->r);
+	r = redact_window(x->r, text, n, ws, we, out);
+	redact_swap_doc(x->r, d->rd);
+	for (size_t i = 0; i < x->nmarks; i++)
+		x->marks[i].off -= base;
+	return r;
+}
+
+/* d's state went from d->before to d->text, [lo, ahi) becoming [lo, bhi). */
+static int window_edit(struct edits *x, struct edoc *d, size_t lo, size_t ahi,
+		       size_t bhi)
+{
+	int r;
+
+	if (!x->r)
+		return 0;
+	redact_swap_doc(x->r, d->rd);
+	r = redact_window_edit(x->r, d->text.data, d->text.len, lo, ahi, bhi);
+	redact_swap_doc(x->r, d->rd);
+	return r;
+}
+
+/* d's text changed in a way redact_win() was not told. */
+static void forget_text(struct edoc *d)
+{
+	if (d->rd)
+		redact_doc_forget(d->rd);
+}
+
 /* Where byte p of the text last given to redact_into() is in its output;
  * a position inside a replaced value goes to the placeholder's end. */
 static size_t map_pos(const struct edits *x, size_t p)
@@ -485,12 +668,71 @@ static size_t map_pos(const struct edits *x, size_t p)
 
 static void add_u64(struct buf *b, uint64_t v)
 {
-	buf_addf(b, "%llu", (unsigned long long)v);
+	char d[20];
+	size_t k = sizeof(d);
+
+	do
+		d[--k] = (char)('0' + v % 10);
+	while (v /= 10);
+	buf_add(b, d + k, sizeof(d) - k);
 }
 
-static uint64_t cp_at(const char *s, size_t b)
+/* The code point at byte off of the state before d's group, for an off
+ * at or before lo, where the states start to differ: counted from the
+ * last edit's code point / byte pair when that is in the common part and
+ * nearer than the start. */
+static uint64_t cut_cp(const struct edoc *d, size_t lo, size_t off)
 {
-	return cps_of(s, b);
+	const char *s = d->text.data;
+	size_t h = d->hint_b;
+
+	if (h > lo || (off < h ? h - off : off - h) >= off)
+		return cps_of(d->before.data, off);
+	if (off >= h)
+		return d->hint_cp + cps_of(s + h, off - h);
+	return d->hint_cp - cps_of(s + off, h - off);
+}
+
+/* Adds a diff block to d's events (escaped: each example that shows it
+ * copies it), dropping the oldest past max_events. */
+static void add_event(struct edits *x, struct edoc *d, const char *blk,
+		      size_t n)
+{
+	struct buf *e = &x->tmp;
+	size_t max = x->o.max_events;
+
+	if (!max)
+		return;
+	if (d->nev == max) {
+		d->evhead = (d->evhead + 1) % max;
+		d->nev--;
+	}
+	buf_reset(e);
+	if (d->nev)
+		buf_addstr(e, "\\n");
+	json_body(e, blk, n);
+	if (d->evlen + e->len > d->evalloc) {
+		/* Out of room: the live blocks move to a new piece with a
+		 * quarter to spare. So memory stays near what is shown, and
+		 * a byte moves about once per four blocks added. */
+		size_t live = d->nev ? d->evstart[d->evhead] : d->evlen;
+		size_t keep = d->evlen - live;
+		char *p;
+
+		d->evalloc = (keep + e->len) / 4 * 5 + 64;
+		p = xmalloc(d->evalloc);
+		if (keep)
+			memcpy(p, d->ev + live, keep);
+		free(d->ev);
+		d->ev = p;
+		d->evlen = keep;
+		for (size_t i = 0; i < d->nev; i++)
+			d->evstart[(d->evhead + i) % max] -= live;
+	}
+	d->evstart[(d->evhead + d->nev) % max] = d->evlen + (d->nev ? 2 : 0);
+	memcpy(d->ev + d->evlen, e->data, e->len);
+	d->evlen += e->len;
+	d->nev++;
 }
 
 /* "User edited "PATH":" and a unified diff of before[ls..le) against
@@ -504,14 +746,11 @@ static void diff_block(struct edits *x, struct edoc *d, const char *a,
 
 	ds_widen_lines(a, alen, lo, ahi, 0, &ls, &le);
 	le2 = le + bhi - ahi;
-	for (size_t i = 0; i < ls; i++)
-		line += a[i] == '\n';
-	for (size_t i = ls; i < le; i++)
-		na += a[i] == '\n';
+	line += count_byte(a, ls, '\n');
+	na = count_byte(a + ls, le - ls, '\n');
 	if (le > ls && a[le - 1] != '\n')
 		na++;
-	for (size_t i = ls; i < le2; i++)
-		nb += b[i] == '\n';
+	nb = count_byte(b + ls, le2 - ls, '\n');
 	if (le2 > ls && b[le2 - 1] != '\n')
 		nb++;
 	if (le - ls + le2 - ls > EDITS_MAX_BLOCK)
@@ -535,40 +774,32 @@ static void diff_block(struct edits *x, struct edoc *d, const char *a,
 	}
 	buf_addstr(o, "```\n");
 	redact_into(x, d, o->data, o->len, &x->blk);
-	/* Kept escaped for JSON: each example that shows it copies it. */
-	buf_reset(o);
-	json_body(o, x->blk.data, x->blk.len);
-	free(d->ev[d->evhead]);
-	d->ev[d->evhead] = xmemdup(o->data, o->len + 1);
-	d->evlen[d->evhead] = o->len;
-	d->evhead = (d->evhead + 1) % EDITS_MAX_EVENTS;
-	if (d->nev < EDITS_MAX_EVENTS)
-		d->nev++;
+	add_event(x, d, x->blk.data, x->blk.len);
 }
 
-/* The excerpt with its markers, as the text of a JSON string. */
+/* The excerpt with its markers, as a JSON string. Escaping goes byte by
+ * byte, so the pieces are escaped straight into the line, never joined
+ * first; the fences and markers need no escapes. */
 static void excerpt_json(struct edits *x, struct edoc *d, const struct buf *r,
 			 size_t es, size_t cur, size_t ee, int with_cursor)
 {
-	struct buf *o = &x->tmp;
+	struct buf *l = &x->line;
 
-	buf_reset(o);
-	buf_addstr(o, "```");
-	buf_add(o, d->rpath.data, d->rpath.len);
-	buf_addch(o, '\n');
-	buf_add(o, r->data, es);
-	buf_addstr(o, M_START);
+	buf_addstr(l, "\"```");
+	json_body(l, d->rpath.data, d->rpath.len);
+	buf_addstr(l, "\\n");
+	json_body(l, r->data, es);
+	buf_addstr(l, M_START);
 	if (with_cursor) {
-		buf_add(o, r->data + es, cur - es);
-		buf_addstr(o, M_CURSOR);
-		buf_add(o, r->data + cur, ee - cur);
+		json_body(l, r->data + es, cur - es);
+		buf_addstr(l, M_CURSOR);
+		json_body(l, r->data + cur, ee - cur);
 	} else {
-		buf_add(o, r->data + es, ee - es);
+		json_body(l, r->data + es, ee - es);
 	}
-	buf_addstr(o, M_END);
-	buf_add(o, r->data + ee, r->len - ee);
-	buf_addstr(o, "\n```");
-	ds_json_str(&x->line, o->data, o->len);
+	buf_addstr(l, M_END);
+	json_body(l, r->data + ee, r->len - ee);
+	buf_addstr(l, "\\n```\"");
 }
 
 /* meta.author's hash of an actor, as 32 hex digits and a NUL. */
@@ -705,7 +936,6 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	size_t r_es, r_cur, r_ee, r_es2, r_ee2;
 	int64_t delta = (int64_t)bhi - (int64_t)ahi;
 	uint64_t cs_cp, es_cp, ee_cp, ce_cp, cur_cp;
-	char hex[33];
 	struct buf *l = &x->line;
 	int r;
 
@@ -717,22 +947,27 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	if (ce - cs > x->o.max_excerpt ||
 	    (size_t)((int64_t)(ce - cs) + delta) > x->o.max_excerpt) {
 		x->st.skipped_wide++;
+		forget_text(d);
 		return 0;
 	}
 
 	/* Code points, on the raw state at the cut. */
-	cs_cp = cp_at(a, cs);
+	cs_cp = cut_cp(d, lo, cs);
 	es_cp = cs_cp + cps_of(a + cs, es - cs);
 	cur_cp = es_cp + cps_of(a + es, cur - es);
 	ee_cp = cur_cp + cps_of(a + cur, ee - cur);
 	ce_cp = ee_cp + cps_of(a + ee, ce - ee);
 
 	/* The two excerpts, redacted, and where the markers go in them. */
-	redact_into(x, d, a + cs, ce - cs, &x->ra);
+	if ((r = redact_win(x, d, a, alen, cs, ce, &x->ra)) < 0)
+		return r;
 	r_es = map_pos(x, es - cs);
 	r_cur = map_pos(x, cur - cs);
 	r_ee = map_pos(x, ee - cs);
-	redact_into(x, d, b + cs, (size_t)((int64_t)ce + delta) - cs, &x->rb);
+	if ((r = window_edit(x, d, lo, ahi, bhi)) < 0 ||
+	    (r = redact_win(x, d, b, d->text.len, cs,
+			    (size_t)((int64_t)ce + delta), &x->rb)) < 0)
+		return r;
 	r_es2 = map_pos(x, es - cs);
 	r_ee2 = map_pos(x, (size_t)((int64_t)ee + delta) - cs);
 	if (text_diff(x->ra.data, x->ra.len, x->rb.data, x->rb.len, NULL,
@@ -741,17 +976,9 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 
 	buf_reset(l);
 	buf_addstr(l, "{\"events\":\"");
-	{
-		size_t n = d->nev < x->o.max_events ? d->nev : x->o.max_events;
-
-		for (size_t i = 0; i < n; i++) {
-			size_t k = (d->evhead + EDITS_MAX_EVENTS - n + i) %
-				   EDITS_MAX_EVENTS;
-			if (i)
-				buf_addstr(l, "\\n");
-			buf_add(l, d->ev[k], d->evlen[k]);
-		}
-	}
+	if (d->nev)
+		buf_add(l, d->ev + d->evstart[d->evhead],
+			d->evlen - d->evstart[d->evhead]);
 	buf_addch(l, '"');
 	buf_addstr(l, ",\"input\":");
 	excerpt_json(x, d, &x->ra, r_es, r_cur, r_ee, 1);
@@ -799,9 +1026,10 @@ static int emit_example(struct edits *x, struct edoc *d, size_t lo,
 	buf_addstr(l, ",\"meta\":{\"source\":");
 	ds_json_str(l, d->source ? d->source : "", d->source ? strlen(d->source) : 0);
 	buf_addstr(l, ",\"author\":");
-	author_hex(x, d->actor, hex);
+	if (!d->ahex[0])
+		author_hex(x, d->actor, d->ahex);
 	buf_addch(l, '"');
-	buf_addstr(l, hex);
+	buf_addstr(l, d->ahex);
 	buf_addstr(l, "\",\"labtape\":");
 	ds_json_str(l, x->o.version, strlen(x->o.version));
 	buf_addstr(l, "}}");
@@ -821,14 +1049,20 @@ static int close_group(struct edits *x, struct edoc *d)
 		return 0;
 	d->in_group = 0;
 	x->st.groups++;
-	if (!ds_change_span(d->before.data, d->before.len, d->text.data,
-			    d->text.len, &lo, &ahi, &bhi)) {
+	/* The example will copy the events, last touched when this document
+	 * last came round: start reading them now, beside the work below. */
+	for (size_t i = d->nev ? d->evstart[d->evhead] : d->evlen; i < d->evlen;
+	     i += 64)
+		__builtin_prefetch(d->ev + i);
+	if (!change_span(d->before.data, d->before.len, d->text.data,
+			 d->text.len, d->g_head, d->g_tail, &lo, &ahi, &bhi)) {
 		x->st.skipped_nochange++;
 		return 0;
 	}
-	if (d->t_first < x->o.since || d->t_first >= x->o.until)
+	if (d->t_first < x->o.since || d->t_first >= x->o.until) {
 		x->st.skipped_time++;
-	else if ((r = emit_example(x, d, lo, ahi, bhi)) < 0)
+		forget_text(d);
+	} else if ((r = emit_example(x, d, lo, ahi, bhi)) < 0)
 		return r;
 	diff_block(x, d, d->before.data, d->before.len, d->text.data, lo, ahi,
 		   bhi);
@@ -882,6 +1116,8 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 		d->source = xstrndup(e->stream, n);
 	}
 	set_path(x, d, e->path ? e->path : e->part);
+	if (e->actor && (!d->actor || strcmp(d->actor, e->actor)))
+		d->ahex[0] = '\0';	/* another actor: hash it again */
 	set_str(&d->actor, e->actor);
 	edit = !strcmp(op, "insert") || !strcmp(op, "delete") ||
 	       !strcmp(op, "replace");
@@ -893,6 +1129,7 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 		if ((r = close_group(x, d)) < 0)
 			return r;
 		d->known = 0;
+		forget_text(d);
 	}
 	if (!d->started && edit && e->seq == 0)
 		d->known = 1;	/* a document that starts empty */
@@ -913,11 +1150,14 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 			d->t_first = e->t;
 			d->g_has_cursor = d->has_cursor;
 			d->g_cursor_b = d->cursor_b;
+			d->g_head = SIZE_MAX;
+			d->g_tail = SIZE_MAX;
 		}
 		if (doc_apply(d, e)) {
 			x->st.mismatched++;
 			d->in_group = 0;
 			d->known = 0;
+			forget_text(d);
 			return 0;
 		}
 		d->t_last = e->t;
@@ -931,6 +1171,7 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 			return 0;	/* a checkpoint of the same text */
 		if ((r = close_group(x, d)) < 0)
 			return r;
+		forget_text(d);
 		buf_reset(&d->text);
 		buf_add(&d->text, t, e->text_len);
 		d->known = 1;
@@ -946,6 +1187,7 @@ int edits_feed(struct edits *x, const struct edit_rec *e)
 			if ((r = close_group(x, d)) < 0)
 				return r;
 			d->known = 0;
+			forget_text(d);
 			buf_release(&d->text);
 			buf_init(&d->text, 0);
 		}

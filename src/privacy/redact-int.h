@@ -46,6 +46,8 @@ struct cand {
 	int type;
 	int prio;		/* the higher wins an overlap */
 	int person;		/* NAME: which person (the placeholder key) */
+	uint32_t num;		/* its placeholder's number once written (the
+				 * document's map never forgets one), else 0 */
 	const char *detector;
 	char why[88];
 };

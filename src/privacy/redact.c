@@ -24,6 +24,18 @@
  *    value's canonical form (digits of a card, the lower-cased email),
  *    so the same value written two ways gets one number and the map
  *    never holds the values themselves.
+ * 5. Lines: no built-in detector reads across a '\n' (each stops at it,
+ *    and treats it as it treats the edge of the window), and no anchor
+ *    holds one, except the private key's block and a name of several
+ *    words. So, without those and without user rules (PCRE2 may match
+ *    anything), the candidates of a text are those of its lines, each
+ *    scanned alone: a line's candidates depend on its bytes only, and
+ *    candidates of two lines never overlap. redact_window() keeps, per
+ *    document, the candidates of the lines of the text it last saw and
+ *    scans only lines it has not seen; any scan that meets a private key
+ *    or a candidate holding a '\n' goes back to redact_text(). Numbers
+ *    are still given when written, in order, so the output is the same
+ *    bytes (tests/unit/test-redact.c compares the two on every case).
  */
 #define _GNU_SOURCE	/* memrchr */
 #include "redact.h"
@@ -215,6 +227,18 @@ struct slot {
 	uint32_t num;	/* 0: empty */
 };
 
+/* What redact_window() knows of a document's text (NOTES 5): the
+ * candidates of its whole lines [ks, ke), in order, offsets in the text. */
+struct memo {
+	int valid;
+	size_t ks, ke;
+	struct cand *c;
+	size_t n, alloc;
+};
+/* More candidates than this in a document's lines: not worth the memory
+ * (a candidate is about 140 bytes), scan them again each time. */
+#define MEMO_MAX_CANDS 256
+
 struct redactor {
 	hs_database_t *db;
 	hs_scratch_t *scratch;
@@ -244,10 +268,15 @@ struct redactor {
 	size_t map_size, map_used;
 	uint32_t *next;		/* per type: the last number given */
 	uint64_t *counts;
+	struct memo memo;
 
 	struct scan sc;
 	struct cand *keep;
 	size_t nkeep, keep_alloc;
+
+	int line_local;		/* NOTES 5 holds for these rules */
+	struct cand *wk, *run;	/* redact_window()'s scratch */
+	size_t nwk, wk_alloc, nrun, run_alloc;
 };
 
 size_t redact_ntypes(const struct redactor *r)
@@ -456,6 +485,11 @@ int redactor_new(struct redactor **out, const struct redact_rules *rr)
 			r->allow_lit[r->nallow_lit++] = xstrdup(a);
 		}
 	}
+	r->line_local = rr->nrules == 0;
+	for (size_t i = 0; i < r->nnames && !(r->disabled & (1u << REDACT_NAME));
+	     i++)
+		if (!r->names[i].single)
+			r->line_local = 0;	/* "Ada\nLovelace" is one */
 	r->md = pcre2_match_data_create(1, NULL);
 	r->counts = xcalloc(redact_ntypes(r), sizeof(*r->counts));
 	r->next = xcalloc(redact_ntypes(r), sizeof(*r->next));
@@ -492,6 +526,9 @@ void redactor_free(struct redactor *r)
 	free(r->counts);
 	free(r->sc.c);
 	free(r->keep);
+	free(r->memo.c);
+	free(r->wk);
+	free(r->run);
 	free(r);
 }
 
@@ -508,6 +545,8 @@ void redact_begin_doc(struct redactor *r)
 	r->map_used = 0;
 	if (r->next)
 		memset(r->next, 0, redact_ntypes(r) * sizeof(*r->next));
+	r->memo.valid = 0;
+	r->memo.n = 0;
 }
 
 struct redact_doc {
@@ -515,6 +554,7 @@ struct redact_doc {
 	struct slot *map;
 	size_t map_size, map_used;
 	uint32_t *next;		/* NULL: all zero */
+	struct memo memo;
 };
 
 struct redact_doc *redact_doc_new(void)
@@ -528,13 +568,20 @@ void redact_doc_free(struct redact_doc *d)
 		return;
 	free(d->map);
 	free(d->next);
+	free(d->memo.c);
 	free(d);
+}
+
+void redact_doc_forget(struct redact_doc *d)
+{
+	d->memo.valid = 0;
+	d->memo.n = 0;
 }
 
 void redact_swap_doc(struct redactor *r, struct redact_doc *d)
 {
 	struct redact_doc cur = { r->doc_off, r->map, r->map_size,
-				  r->map_used, r->next };
+				  r->map_used, r->next, r->memo };
 
 	r->doc_off = d->doc_off;
 	r->map = d->map;
@@ -544,6 +591,7 @@ void redact_swap_doc(struct redactor *r, struct redact_doc *d)
 	 * until it is swapped in. */
 	r->next = d->next ? d->next
 			  : xcalloc(redact_ntypes(r), sizeof(*r->next));
+	r->memo = d->memo;
 	*d = cur;
 }
 
@@ -566,6 +614,7 @@ struct cand *scan_add(struct scan *sc, size_t start, size_t end, int type,
 	c->type = type;
 	c->prio = type < REDACT_NTYPES ? type_prio[type] : USER_PRIO;
 	c->person = -1;
+	c->num = 0;
 	c->detector = detector;
 	c->why[0] = '\0';
 	return c;
@@ -790,14 +839,25 @@ static uint32_t placeholder_number(struct redactor *r, const struct cand *c,
 	return r->map[i].num;
 }
 
-static void emit(struct redactor *r, const struct cand *c, const char *s,
-		 struct buf *out)
+/* Writes c's placeholder; returns its number. */
+static uint32_t emit(struct redactor *r, const struct cand *c, const char *s,
+		     struct buf *out)
 {
 	const char *label = redact_type_label(r, (size_t)c->type);
-	uint32_t num = placeholder_number(r, c, s);
-	size_t mark = out->len;
+	uint32_t num = c->num ? c->num : placeholder_number(r, c, s), ret = num;
+	size_t mark = out->len, k;
+	char d[10];
 
-	buf_addf(out, "<%s_%u>", label, num);
+	/* "<LABEL_N>", without printf: an export writes millions. */
+	k = sizeof(d);
+	do
+		d[--k] = (char)('0' + num % 10);
+	while (num /= 10);
+	buf_addch(out, '<');
+	buf_addstr(out, label);
+	buf_addch(out, '_');
+	buf_add(out, d + k, sizeof(d) - k);
+	buf_addch(out, '>');
 	r->counts[c->type]++;
 	if (r->explain) {
 		struct redact_match m = {
@@ -811,6 +871,7 @@ static void emit(struct redactor *r, const struct cand *c, const char *s,
 		};
 		r->explain(r->explain_ctx, &m);
 	}
+	return ret;
 }
 
 /* ---- windows ------------------------------------------------------------ */
@@ -898,5 +959,268 @@ int redact_text(struct redactor *r, const char *in, size_t n, struct buf *out)
 		if (n == 0)
 			break;
 	}
+	return 0;
+}
+
+/* ---- windows of a changing text (NOTES 5) ------------------------------- */
+
+/* The start of the line that holds text[i - 1] (0 for i = 0). */
+static size_t line_start(const char *text, size_t i)
+{
+	const char *nl = i ? memrchr(text, '\n', i) : NULL;
+
+	return nl ? (size_t)(nl - text) + 1 : 0;
+}
+
+/* Just past the first '\n' in text[i..n), or n. */
+static size_t line_end(const char *text, size_t n, size_t i)
+{
+	const char *nl = i < n ? memchr(text + i, '\n', n - i) : NULL;
+
+	return nl ? (size_t)(nl - text) + 1 : n;
+}
+
+/*
+ * Scans the lines text[a..b) as one window and appends their kept
+ * candidates, offsets in text, to r->run. 1 if NOTES 5 does not hold for
+ * them (a private key, or a candidate over a '\n'): the caller must use
+ * redact_text() instead.
+ */
+static int scan_lines(struct redactor *r, const char *text, size_t a,
+		      size_t b)
+{
+	struct scan *sc = &r->sc;
+
+	if (a >= b)
+		return 0;
+	sc->s = text + a;
+	sc->n = b - a;
+	sc->flush = 1;
+	sc->explain = 1;	/* kept for later windows that may want it */
+	sc->nc = 0;
+	memset(sc->ex_lo, 0, sizeof(sc->ex_lo));
+	memset(sc->ex_hi, 0, sizeof(sc->ex_hi));
+	if (hs_scan(r->db, sc->s, (unsigned)sc->n, 0, r->scratch, on_match, sc)
+	    != HS_SUCCESS)
+		return lt_error(LT_EIO, "the Hyperscan scan failed");
+	for (size_t i = 0; i < sc->nc; i++) {
+		const struct cand *c = &sc->c[i];
+
+		if (c->type == REDACT_PRIVATE_KEY ||
+		    memchr(sc->s + c->start, '\n', c->end - c->start))
+			return 1;
+	}
+	resolve(r, sc->s);
+	XGROW(r->run, r->nrun + r->nkeep, r->run_alloc);
+	for (size_t i = 0; i < r->nkeep; i++) {
+		struct cand *c = &r->run[r->nrun++];
+
+		*c = r->keep[i];
+		c->start += a;
+		c->end += a;
+	}
+	return 0;
+}
+
+/* Forgets what m knew, and its memory if it held more than the cap. */
+static void memo_drop(struct memo *m)
+{
+	m->valid = 0;
+	m->n = 0;
+	if (m->alloc > MEMO_MAX_CANDS) {
+		free(m->c);
+		m->c = NULL;
+		m->alloc = 0;
+	}
+}
+
+/* The first candidate of m that starts at or after off. */
+static size_t memo_find(const struct memo *m, size_t off)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->c[mid].start < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Replaces m's candidates [i, j) with r->run, and moves those after by
+ * shift bytes. */
+static void memo_splice(struct redactor *r, size_t i, size_t j,
+			int64_t shift)
+{
+	struct memo *m = &r->memo;
+	size_t tail = m->n - j, n = i + r->nrun + tail;
+
+	if (!n) {
+		m->n = 0;
+		return;
+	}
+	XGROW(m->c, n, m->alloc);
+	if (tail)
+		memmove(m->c + i + r->nrun, m->c + j, tail * sizeof(*m->c));
+	if (r->nrun)
+		memcpy(m->c + i, r->run, r->nrun * sizeof(*m->c));
+	for (size_t k = i + r->nrun; k < n; k++) {
+		m->c[k].start = (size_t)((int64_t)m->c[k].start + shift);
+		m->c[k].end = (size_t)((int64_t)m->c[k].end + shift);
+	}
+	m->n = n;
+	if (m->n > MEMO_MAX_CANDS)
+		m->valid = 0;
+}
+
+/* Makes the memo cover the whole lines text[fs..fe); 1 as scan_lines(). */
+static int memo_cover(struct redactor *r, const char *text, size_t fs,
+		      size_t fe)
+{
+	struct memo *m = &r->memo;
+	int ret;
+
+	if (!m->valid || fe < m->ks || fs > m->ke) {
+		m->n = 0;
+		m->valid = 0;
+		r->nrun = 0;
+		if ((ret = scan_lines(r, text, fs, fe)))
+			return ret;
+		memo_splice(r, 0, 0, 0);
+		m->ks = fs;
+		m->ke = fe;
+		m->valid = m->n <= MEMO_MAX_CANDS;
+		return 0;
+	}
+	if (fs < m->ks) {
+		r->nrun = 0;
+		if ((ret = scan_lines(r, text, fs, m->ks)))
+			return ret;
+		memo_splice(r, 0, 0, 0);
+		m->ks = fs;
+	}
+	if (fe > m->ke) {
+		r->nrun = 0;
+		if ((ret = scan_lines(r, text, m->ke, fe)))
+			return ret;
+		memo_splice(r, m->n, m->n, 0);
+		m->ke = fe;
+	}
+	return 0;
+}
+
+/* Writes text[*pos..) up to each of v[0..n) (offsets in text, in order),
+ * and its placeholder; *pos ends past the last. Each candidate keeps its
+ * number: the memo's are written again in later windows, and the map
+ * would give the same number, after hashing the value. */
+static void emit_run(struct redactor *r, const char *text, size_t ws,
+		     struct cand *v, size_t n, size_t *pos, struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cand c = v[i];
+
+		buf_add(out, text + *pos, c.start - *pos);
+		*pos = c.end;
+		c.start -= ws;
+		c.end -= ws;
+		v[i].num = emit(r, &c, text + ws, out);
+	}
+}
+
+int redact_window(struct redactor *r, const char *text, size_t n, size_t ws,
+		  size_t we, struct buf *out)
+{
+	struct memo *m = &r->memo;
+	size_t fs, fe, pos = ws, i = 0, j = 0, nhead = 0;
+	int ret;
+
+	if (!r->line_local || we - ws > REDACT_CHUNK)
+		goto plain;
+	/* A first piece up to the first '\n' if ws starts no line, the
+	 * whole lines, and a last piece if we ends none: the first and last
+	 * are scanned (into wk), the lines come from the memo. */
+	fs = ws == 0 || text[ws - 1] == '\n' ? ws : line_end(text, we, ws);
+	fe = we == n || text[we - 1] == '\n' ? we : line_start(text, we);
+	if (fe < fs)
+		fe = fs;
+	r->nrun = 0;
+	if ((ret = scan_lines(r, text, ws, fs)) ||
+	    (ret = scan_lines(r, text, fe, we)))
+		goto unsafe;
+	if (r->nrun) {
+		XGROW(r->wk, r->nrun, r->wk_alloc);
+		memcpy(r->wk, r->run, r->nrun * sizeof(*r->wk));
+	}
+	r->nwk = r->nrun;
+	if (fs < fe) {
+		if ((ret = memo_cover(r, text, fs, fe)))
+			goto unsafe;
+		i = memo_find(m, fs);
+		j = memo_find(m, fe);
+	}
+	/* wk holds the first piece's candidates, then the last's. */
+	while (nhead < r->nwk && r->wk[nhead].start < fs)
+		nhead++;
+	if (nhead)
+		emit_run(r, text, ws, r->wk, nhead, &pos, out);
+	if (j > i)
+		emit_run(r, text, ws, m->c + i, j - i, &pos, out);
+	if (r->nwk > nhead)
+		emit_run(r, text, ws, r->wk + nhead, r->nwk - nhead, &pos, out);
+	if (!m->valid)
+		memo_drop(m);
+	buf_add(out, text + pos, we - pos);
+	r->doc_off += we - ws;
+	return 0;
+unsafe:
+	memo_drop(m);
+	if (ret < 0)
+		return ret;
+plain:
+	return redact_text(r, text + ws, we - ws, out);
+}
+
+int redact_window_edit(struct redactor *r, const char *text, size_t n,
+		       size_t lo, size_t ahi, size_t bhi)
+{
+	struct memo *m = &r->memo;
+	int64_t delta = (int64_t)bhi - (int64_t)ahi;
+	size_t l1, t2, t1;
+	int ret;
+
+	if (!m->valid)
+		return 0;
+	/* The lines the change touched: from the start of lo's line (the
+	 * bytes before lo did not change) to past the first '\n' at or
+	 * after the change's end (the bytes after it did not either). */
+	l1 = line_start(text, lo);
+	t2 = line_end(text, n, bhi);
+	t1 = (size_t)((int64_t)t2 - delta);
+	if (m->ke <= l1)
+		return 0;
+	if (t2 - l1 > REDACT_CHUNK) {
+		memo_drop(m);	/* windows that big are not remembered */
+		return 0;
+	}
+	if (m->ks >= t1) {
+		r->nrun = 0;
+		memo_splice(r, 0, 0, delta);
+		m->ks = (size_t)((int64_t)m->ks + delta);
+		m->ke = (size_t)((int64_t)m->ke + delta);
+		return 0;
+	}
+	r->nrun = 0;
+	if ((ret = scan_lines(r, text, l1, t2))) {
+		memo_drop(m);
+		return ret < 0 ? ret : 0;
+	}
+	memo_splice(r, memo_find(m, l1), memo_find(m, t1), delta);
+	m->ks = m->ks < l1 ? m->ks : l1;
+	m->ke = m->ke > t1 ? (size_t)((int64_t)m->ke + delta) : t2;
+	if (!m->valid)
+		memo_drop(m);
 	return 0;
 }

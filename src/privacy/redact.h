@@ -141,6 +141,33 @@ void redact_swap_doc(struct redactor *r, struct redact_doc *d);
  * next call's matches are counted from (struct redact_match.offset). */
 uint64_t redact_doc_offset(const struct redactor *r);
 
+/*
+ * Windows of a text that changes a little at a time (the edits export
+ * redacts two excerpts of every state of a document, and consecutive
+ * states share all but a few lines). The current document remembers
+ * what the lines of the text it was last given hold, so that a window
+ * costs a scan of only the lines it has not seen.
+ *
+ *	redact_window(r, S, n, ws, we, out);	   S[ws..we) of a state S
+ *	redact_window_edit(r, S2, n2, lo, ahi, bhi);  S became S2
+ *	redact_window(r, S2, n2, ws2, we2, out);   S2[ws2..we2)
+ *
+ * redact_window() appends exactly what redact_text(r, text + ws, we - ws,
+ * out) would (the same bytes, numbers, counts and explain calls). Between
+ * its calls for one document, the text must stay the same, or change
+ * only as redact_window_edit() says: S2 is S with its bytes [lo, ahi)
+ * replaced by S2[lo..bhi), the bytes before lo and after ahi the same.
+ * Any other change must be told with redact_doc_forget() (on a document
+ * not swapped in) or redact_begin_doc(). With user rules or names of
+ * several words (which may span lines), it is plain redact_text().
+ */
+int redact_window(struct redactor *r, const char *text, size_t n, size_t ws,
+		  size_t we, struct buf *out);
+int redact_window_edit(struct redactor *r, const char *text, size_t n,
+		       size_t lo, size_t ahi, size_t bhi);
+/* The text of d's windows changed in a way not told: forget its lines. */
+void redact_doc_forget(struct redact_doc *d);
+
 /* Redacts in[0..n) (all of it) and appends the result to out. A document
  * may be given in several calls, each ending where a line ends. */
 int redact_text(struct redactor *r, const char *in, size_t n,

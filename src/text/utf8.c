@@ -1,6 +1,9 @@
 #include "text.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "banned.h"
 
@@ -111,6 +114,27 @@ uint64_t text_utf8_count(const char *s, size_t n)
 	uint64_t count = 0;
 	size_t i = 0;
 
+#ifdef __SSE2__
+	/* 16 bytes a step where SSE2 is there (every x86-64): each lane
+	 * counts its continuation bytes for up to 255 steps, then a sum of
+	 * absolute differences adds the lanes up. */
+	while (n - i >= 16) {
+		size_t steps = (n - i) / 16 > 255 ? 255 : (n - i) / 16;
+		__m128i acc = _mm_setzero_si128(), sad;
+
+		for (size_t k = 0; k < steps; k++, i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i cont = _mm_cmpeq_epi8(
+				_mm_and_si128(v, _mm_set1_epi8((char)0xc0)),
+				_mm_set1_epi8((char)0x80));
+
+			acc = _mm_sub_epi8(acc, cont);	/* +1 per one */
+		}
+		sad = _mm_sad_epu8(acc, _mm_setzero_si128());
+		count += 16 * steps - (uint64_t)(_mm_cvtsi128_si32(sad) +
+						 _mm_extract_epi16(sad, 4));
+	}
+#endif
 	for (; n - i >= 8; i += 8)
 		count += word_starts(load64(s + i));
 	for (; i < n; i++)

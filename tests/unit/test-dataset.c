@@ -51,6 +51,116 @@ TEST(json)
 	buf_release(&b);
 }
 
+/* The escapes of doc/exports.md, a byte at a time, as the reference for
+ * ds_json_str()'s word-at-a-time scan. */
+static void json_ref(struct buf *b, const unsigned char *s, size_t n)
+{
+	buf_addch(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			buf_addf(b, "\\%c", c);
+		else if (c == '\n')
+			buf_addstr(b, "\\n");
+		else if (c == '\r')
+			buf_addstr(b, "\\r");
+		else if (c == '\t')
+			buf_addstr(b, "\\t");
+		else if (c == '\b')
+			buf_addstr(b, "\\b");
+		else if (c == '\f')
+			buf_addstr(b, "\\f");
+		else if (c < 0x20 || c == 0x7f)
+			buf_addf(b, "\\u%04x", c);
+		else
+			buf_addch(b, c);
+	}
+	buf_addch(b, '"');
+}
+
+/* Every byte value at every place of a word and of a 16-byte step, and
+ * strings of every length around them, against the reference. */
+TEST(json_every_byte)
+{
+	unsigned char s[80];
+	struct buf got = BUF_INIT, want = BUF_INIT;
+	uint32_t x = 12345;
+
+	for (size_t len = 0; len <= sizeof(s); len++) {
+		for (int c = 0; c < 256; c++) {
+			for (size_t i = 0; i < len; i++) {
+				x = x * 1103515245u + 12345u;
+				/* Mostly plain text, with escapes about. */
+				s[i] = (x >> 24) % 8 ? (unsigned char)('a' + (x >> 16) % 26)
+						     : (unsigned char)(x >> 8);
+			}
+			if (len)
+				s[(size_t)c % len] = (unsigned char)c;
+			buf_reset(&got);
+			buf_reset(&want);
+			ds_json_str(&got, (const char *)s, len);
+			json_ref(&want, s, len);
+			ASSERT_EQ(got.len, want.len);
+			ASSERT(!memcmp(got.data, want.data, got.len));
+		}
+	}
+	buf_release(&got);
+	buf_release(&want);
+}
+
+/* The span against a plain byte loop, on texts that share long heads
+ * and tails (the word-at-a-time compare) and differ in UTF-8. */
+TEST(span_vs_bytes)
+{
+	static const char *const piece[] = { "a", "\xc3\xa9", "\xe2\x82\xac", "\n", "xyzw" };
+	char a[200], b[200];
+	uint32_t x = 777;
+
+	for (int round = 0; round < 20000; round++) {
+		size_t alen = 0, blen, lo, ahi, bhi, p = 0, k = 0, min;
+		int same;
+
+		x = x * 1103515245u + 12345u;
+		for (int i = 0; i < (int)((x >> 16) % 40); i++) {
+			const char *q = piece[(x >> (i % 16)) % 5];
+
+			memcpy(a + alen, q, strlen(q));
+			alen += strlen(q);
+		}
+		memcpy(b, a, alen);
+		blen = alen;
+		/* One change: a piece in place of some bytes (maybe none). */
+		{
+			size_t at = alen ? (x >> 8) % (alen + 1) : 0;
+			size_t cut = (x >> 3) % 4 <= alen - at ? (x >> 3) % 4 : 0;
+			const char *q = piece[(x >> 5) % 5];
+			size_t ql = (x >> 12) % 3 ? strlen(q) : 0;
+
+			memmove(b + at + ql, a + at + cut, alen - at - cut);
+			memcpy(b + at, q, ql);
+			blen = alen - cut + ql;
+		}
+		/* The reference: byte loops, then back to characters. */
+		min = alen < blen ? alen : blen;
+		while (p < min && a[p] == b[p])
+			p++;
+		same = p == alen && p == blen;
+		while (p > 0 && ((unsigned char)a[p] & 0xc0) == 0x80)
+			p--;
+		while (k < min - p && a[alen - 1 - k] == b[blen - 1 - k])
+			k++;
+		while (k > 0 && ((unsigned char)a[alen - k] & 0xc0) == 0x80)
+			k--;
+		ASSERT_EQ(ds_change_span(a, alen, b, blen, &lo, &ahi, &bhi), !same);
+		if (same)
+			continue;
+		ASSERT_EQ(lo, p);
+		ASSERT_EQ(ahi, alen - k);
+		ASSERT_EQ(bhi, blen - k);
+	}
+}
+
 struct got {
 	int n;
 	char last[4096];
@@ -120,6 +230,57 @@ TEST(groups)
 	ASSERT(strstr(g.last, "\"cursor\":2,"));	/* after "AB" */
 	ASSERT(strstr(g.last, "User edited \\\"a.txt\\\""));
 	ASSERT_EQ(edits_get_stats(x)->groups, 2);
+	edits_free(x);
+}
+
+/* meta.author of the last example (32 hex digits). */
+static void last_author(const struct got *g, char out[33])
+{
+	const char *p = strstr(g->last, "\"author\":\"");
+
+	ASSERT(p);
+	memcpy(out, p + 10, 32);
+	out[32] = '\0';
+}
+
+/* Each example's author is the actor of its document as it stands when
+ * the group closes (the edit that closes it has come in), even when the
+ * hash is kept from one example to the next: ada, bob, ada, ada here. */
+TEST(author_follows_actor)
+{
+	static const char *const actors[] = { "ada", "ada", "bob", "ada" };
+	struct edits_opts o;
+	struct got g;
+	uint8_t key[32] = { 7 };
+	struct edits *x;
+	struct edit_rec e;
+	char h[4][33];
+
+	memset(&g, 0, sizeof(g));
+	edits_opts_init(&o);
+	x = edits_new(&o, NULL, key, emit, &g);
+	feed(x, 0, 0, "snapshot", 0, NULL, "one\n");
+	for (int k = 0; k < 5; k++) {
+		memset(&e, 0, sizeof(e));
+		e.t = (int64_t)(k + 1) * 2000000000LL;
+		e.stream = "fs:/x";
+		e.doc = "file:1";
+		e.path = e.part = "a.txt";
+		e.op = "insert";
+		e.actor = actors[k < 4 ? k : 3];
+		e.has_seq = 1;
+		e.seq = (uint64_t)k + 1;
+		e.ins = "x";
+		e.ins_len = 1;
+		e.del = "";
+		ASSERT_OK(edits_feed(x, &e));
+		if (k)	/* the group of edit k - 1 closed */
+			last_author(&g, h[k - 1]);
+	}
+	ASSERT_EQ(g.n, 4);
+	ASSERT(strcmp(h[0], h[1]));
+	ASSERT(!strcmp(h[0], h[2]));
+	ASSERT(!strcmp(h[2], h[3]));
 	edits_free(x);
 }
 
@@ -196,7 +357,10 @@ TEST_LIST = {
 	TEST_ENTRY(widen),
 	TEST_ENTRY(span),
 	TEST_ENTRY(json),
+	TEST_ENTRY(json_every_byte),
+	TEST_ENTRY(span_vs_bytes),
 	TEST_ENTRY(groups),
+	TEST_ENTRY(author_follows_actor),
 	TEST_END,
 };
 

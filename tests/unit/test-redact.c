@@ -390,6 +390,210 @@ TEST(pathological)
 	buf_release(&out);
 }
 
+/* ---- redact_window() against redact_text() ------------------------------ */
+
+/* The lines of every data file (cases expanded, directives dropped):
+ * text with every kind of value, near misses, and private keys. */
+static void load_pool(char ***v, size_t *n)
+{
+	DIR *dir = opendir(DATA);
+	struct dirent *e;
+	struct buf in = BUF_INIT, want = BUF_INIT;
+
+	ASSERT(dir);
+	*v = NULL;
+	*n = 0;
+	while ((e = readdir(dir))) {
+		char path[512], *line = NULL;
+		size_t cap = 0;
+		ssize_t len;
+		FILE *f;
+
+		if (!strstr(e->d_name, ".txt"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", DATA, e->d_name);
+		ASSERT((f = fopen(path, "r")));
+		while ((len = getline(&line, &cap, f)) >= 0) {
+			if (len && line[len - 1] == '\n')
+				line[--len] = '\0';
+			if (!strncmp(line, "tp: ", 4))
+				expand_case(line + 4, "X", &in, &want);
+			else if (!strncmp(line, "fp: ", 4)) {
+				buf_reset(&in);
+				buf_addstr(&in, line + 4);
+			} else {
+				continue;
+			}
+			*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+			(*v)[(*n)++] = xstrdup(in.data);
+		}
+		free(line);
+		fclose(f);
+	}
+	closedir(dir);
+	buf_release(&in);
+	buf_release(&want);
+	ASSERT(*n > 100);
+}
+
+static uint64_t wrng = 0x2545f4914f6cdd1dULL;
+
+static size_t wrand(size_t n)
+{
+	wrng ^= wrng << 13;
+	wrng ^= wrng >> 7;
+	wrng ^= wrng << 17;
+	return n ? (size_t)(wrng % n) : 0;
+}
+
+/* Every replacement, as a line of text, to compare the two ways. */
+static void log_match(void *ctx, const struct redact_match *m)
+{
+	buf_addf(ctx, "%llu %zu %s %s %s\n", (unsigned long long)m->offset,
+		 m->len, m->placeholder, m->detector, m->why);
+}
+
+/* Some of the pool: whole lines, a piece of one, blanks, newlines. */
+static void pool_text(struct buf *b, char **pool, size_t npool, size_t lines)
+{
+	for (size_t k = 0; k < lines; k++) {
+		const char *l = pool[wrand(npool)];
+		size_t n = strlen(l), from = 0;
+
+		if (wrand(4) == 0) {	/* a piece: cuts values in two */
+			from = wrand(n + 1);
+			n = from + wrand(n - from + 1);
+		} else {
+			n -= from;
+		}
+		buf_add(b, l + from, n - from);
+		buf_addstr(b, wrand(5) ? "\n" : wrand(2) ? " " : "");
+	}
+}
+
+/* The start of a line near p, or p itself. */
+static size_t near_line(const struct buf *t, size_t p)
+{
+	if (wrand(3) == 0)
+		return p;
+	while (p > 0 && t->data[p - 1] != '\n')
+		p--;
+	return p;
+}
+
+/*
+ * Documents edited at random, each state redacted in windows both ways:
+ * redact_window() (with its memory of the lines) must give what
+ * redact_text() gives on the same window: bytes, numbers, explain calls
+ * (offsets, detectors, reasons) and counts. rules says which redactor.
+ */
+static void windows_vs_text(struct redact_rules *rr, int docs,
+			    size_t maxlines, int no_keys)
+{
+	struct redactor *a, *b;
+	struct buf t = BUF_INIT, t2 = BUF_INIT, ins = BUF_INIT;
+	struct buf oa = BUF_INIT, ob = BUF_INIT, la = BUF_INIT, lb = BUF_INIT;
+	char **pool;
+	size_t npool;
+
+	load_pool(&pool, &npool);
+	for (size_t k = 0; no_keys && k < npool; k++)
+		if (strstr(pool[k], "PRIVATE KEY"))	/* one would do it all plain */
+			pool[k][0] = '\0';
+	ASSERT_OK(redactor_new(&a, rr));
+	ASSERT_OK(redactor_new(&b, rr));
+	redactor_set_explain(a, log_match, &la);
+	redactor_set_explain(b, log_match, &lb);
+	for (int d = 0; d < docs; d++) {
+		buf_reset(&t);
+		pool_text(&t, pool, npool, 5 + wrand(maxlines));
+		redact_begin_doc(a);
+		redact_begin_doc(b);
+		for (int step = 0; step < 40; step++) {
+			size_t ws = near_line(&t, wrand(t.len + 1));
+			size_t we = ws + wrand(t.len - ws + 1), lo, ahi;
+
+			if (wrand(2) && we < t.len)	/* to a line's end */
+				while (we < t.len && t.data[we++] != '\n')
+					;
+			buf_reset(&oa);
+			buf_reset(&ob);
+			buf_reset(&la);
+			buf_reset(&lb);
+			ASSERT_OK(redact_window(a, t.data, t.len, ws, we, &oa));
+			ASSERT_OK(redact_text(b, t.data + ws, we - ws, &ob));
+			if (strcmp(oa.data, ob.data) || strcmp(la.data, lb.data))
+				TEST_FAIL("doc %d step %d, window [%zu, %zu) of:\n"
+					  "%s\n-- window:\n%s\n-- text:\n%s\n"
+					  "-- window explains:\n%s-- text:\n%s",
+					  d, step, ws, we, t.data, oa.data,
+					  ob.data, la.data, lb.data);
+			/* An edit: a range replaced by a piece of the pool. */
+			lo = wrand(t.len + 1);
+			ahi = lo + wrand((t.len - lo) / 4 + 1);
+			buf_reset(&ins);
+			if (wrand(3))
+				pool_text(&ins, pool, npool, 1 + wrand(2));
+			if (ins.len > 1 && wrand(2))
+				buf_setlen(&ins, wrand(ins.len));
+			buf_reset(&t2);
+			buf_add(&t2, t.data, lo);
+			buf_add(&t2, ins.data, ins.len);
+			buf_add(&t2, t.data + ahi, t.len - ahi);
+			{
+				size_t p = 0, alen = t.len, blen = t2.len;
+
+				/* As the export gives it: the span that differs. */
+				while (p < alen && p < blen && t.data[p] == t2.data[p])
+					p++;
+				while (alen > p && blen > p &&
+				       t.data[alen - 1] == t2.data[blen - 1])
+					alen--, blen--;
+				ASSERT_OK(redact_window_edit(a, t2.data, t2.len, p,
+							     alen, blen));
+			}
+			buf_reset(&t);
+			buf_add(&t, t2.data, t2.len);
+		}
+	}
+	for (size_t k = 0; k < redact_ntypes(a); k++)
+		ASSERT_EQ(redact_count(a, k), redact_count(b, k));
+	redactor_free(a);
+	redactor_free(b);
+	for (size_t k = 0; k < npool; k++)
+		free(pool[k]);
+	free(pool);
+	buf_release(&t);
+	buf_release(&t2);
+	buf_release(&ins);
+	buf_release(&oa);
+	buf_release(&ob);
+	buf_release(&la);
+	buf_release(&lb);
+}
+
+TEST(window_same_as_text)
+{
+	struct redact_rules rr;
+
+	/* The built-ins, an allowlist and one-word names: lines apply. */
+	redact_rules_init(&rr);
+	ASSERT_OK(redact_rules_add_allow(&rr, "ada@example.org"));
+	ASSERT_OK(redact_rules_add_allow(&rr, "/^10\\./"));
+	ASSERT_OK(redact_rules_add_name(&rr, "Lovelace"));
+	ASSERT_OK(redact_rules_add_name(&rr, "Turing"));
+	windows_vs_text(&rr, 300, 60, 0);
+	/* Documents with more candidates than a document remembers. */
+	windows_vs_text(&rr, 10, 2000, 1);
+	redact_rules_release(&rr);
+	/* A user rule and a full name may span lines: plain redact_text. */
+	redact_rules_init(&rr);
+	ASSERT_OK(redact_rules_add_rule(&rr, "TICKET", "JIRA-[0-9]+\\s+X"));
+	ASSERT_OK(redact_rules_add_name(&rr, "Ada Lovelace [parts]"));
+	windows_vs_text(&rr, 40, 60, 0);
+	redact_rules_release(&rr);
+}
+
 TEST_LIST = {
 	TEST_ENTRY(detector_cases),
 	TEST_ENTRY(validators),
@@ -399,6 +603,7 @@ TEST_LIST = {
 	TEST_ENTRY(names_file),
 	TEST_ENTRY(windows),
 	TEST_ENTRY(pathological),
+	TEST_ENTRY(window_same_as_text),
 	TEST_END,
 };
 

@@ -318,12 +318,47 @@ TEST(utf8_count_offset_decode)
 			count++;
 		}
 		ASSERT_EQ(text_utf8_count(b.data, b.len), count);
+		/* Every start and length: the 16- and 8-byte steps and the
+		 * bytes after them, each cut anywhere. */
+		for (size_t from = 0; iter < 20 && from < 40 && from < b.len;
+		     from++) {
+			uint64_t c = 0;
+
+			for (size_t k = from; k <= b.len; k++) {
+				ASSERT_EQ(text_utf8_count(b.data + from, k - from), c);
+				if (k < b.len)
+					c += ((unsigned char)b.data[k] & 0xc0) != 0x80;
+			}
+		}
 		ASSERT_EQ(text_utf8_offset(b.data, b.len, count), b.len);
 		ASSERT_EQ(text_utf8_offset(b.data, b.len, count + 1), SIZE_MAX);
 		ASSERT_EQ(text_utf8_check(b.data, b.len), b.len);
 		uint32_t *v = xmalloc((count + 1) * sizeof(*v));
 		ASSERT_EQ(text_utf8_decode(b.data, b.len, v), count);
 		free(v);
+	}
+	/* Longer than 255 steps of 16 bytes (where the counts are added up
+	 * and start again), cut at every length around there. */
+	{
+		struct buf big = BUF_INIT;
+		uint64_t c = 0;
+
+		while (big.len < 9000) {
+			random_doc(&b, 8, 20);
+			buf_add(&big, b.data, b.len);
+		}
+		for (size_t k = 0; k <= big.len; k++) {
+			if ((k > 3900 && k < 4300) || k % 97 == 0 || k == big.len)
+				ASSERT_EQ(text_utf8_count(big.data, k), c);
+			if (k < big.len)
+				c += ((unsigned char)big.data[k] & 0xc0) != 0x80;
+		}
+		/* The same lanes full of continuation bytes step after step. */
+		buf_reset(&big);
+		for (int k = 0; k < 5000; k++)
+			buf_addstr(&big, "\xc3\xa9");
+		ASSERT_EQ(text_utf8_count(big.data, big.len), 5000);
+		buf_release(&big);
 	}
 	buf_release(&b);
 }
