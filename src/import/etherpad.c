@@ -27,6 +27,7 @@
  */
 #include "etherpad.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -810,6 +811,50 @@ static int replay_chat(struct replay *x, int64_t num)
 	return x->ops->chat(x->ctx, &m);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The numbers of the chat messages the export holds, up to the chat head,
+ * in order. Found from the keys rather than by trying 0..chatHead: a
+ * message Etherpad lost leaves a gap, and chatHead is only the file's
+ * word (a number in the trillions would take hours to count up to).
+ */
+static size_t chat_numbers(const struct etherpad *ep, int64_t **out)
+{
+	struct buf prefix = BUF_INIT;
+	int64_t *nums = NULL;
+	size_t n = 0, alloc = 0;
+	const char *key;
+	json_t *v;
+
+	buf_addf(&prefix, "pad:%s:chat:", ep->name);
+	json_object_foreach(ep->root, key, v) {
+		const char *p = key + prefix.len;
+		char *end;
+		long long k;
+
+		if (strncmp(key, prefix.data, prefix.len) ||
+		    *p < '0' || *p > '9' || (*p == '0' && p[1]))
+			continue;	/* only the keys Etherpad writes */
+		errno = 0;
+		k = strtoll(p, &end, 10);
+		if (*end || errno || k > ep->chat_head)
+			continue;
+		XGROW(nums, n + 1, alloc);
+		nums[n++] = k;
+	}
+	if (n)
+		qsort(nums, n, sizeof(*nums), cmp_i64);
+	buf_release(&prefix);
+	*out = nums;
+	return n;
+}
+
 int etherpad_replay(struct etherpad *ep, const struct etherpad_ops *ops,
 		    void *ctx)
 {
@@ -831,8 +876,14 @@ int etherpad_replay(struct etherpad *ep, const struct etherpad_ops *ops,
 	if (!r)
 		r = check_text(&x, &d, ep->text, ep->text_len,
 			       "the pad's text (its atext.text)");
-	for (int64_t i = 0; i <= ep->chat_head && ops->chat && !r; i++)
-		r = replay_chat(&x, i);
+	if (!r && ops->chat && ep->chat_head >= 0) {
+		int64_t *nums;
+		size_t n = chat_numbers(ep, &nums);
+
+		for (size_t i = 0; i < n && !r; i++)
+			r = replay_chat(&x, nums[i]);
+		free(nums);
+	}
 	easysync_release(&cs);
 	easysync_doc_release(&d);
 	buf_release(&x.key);
