@@ -31,6 +31,7 @@
 
 #include "dataset.h"
 #include "error.h"
+#include "lines.h"
 #include "ltime.h"
 #include "redact.h"
 #include "text.h"
@@ -228,37 +229,21 @@ static uint64_t cps_of(const char *s, size_t n)
 	return text_utf8_count(s, n);
 }
 
-/* The start of the line that holds text[i - 1] (i itself at 0). */
-static size_t line_start(const char *text, size_t i)
-{
-	const char *nl = i ? memrchr(text, '\n', i) : NULL;
-
-	return nl ? (size_t)(nl - text) + 1 : 0;
-}
-
-/* Just past the first '\n' at or after i, or n. */
-static size_t line_end(const char *text, size_t n, size_t i)
-{
-	const char *nl = i < n ? memchr(text + i, '\n', n - i) : NULL;
-
-	return nl ? (size_t)(nl - text) + 1 : n;
-}
-
 void ds_widen_lines(const char *text, size_t n, size_t lo, size_t hi,
 		    unsigned lines, size_t *start, size_t *end)
 {
 	size_t s = lo, e = hi;
 
 	/* Back to the start of lo's line, then `lines` lines more. */
-	s = line_start(text, s);
+	s = lt_line_start(text, s);
 	for (unsigned k = 0; k < lines && s > 0; k++)
-		s = line_start(text, s - 1);
+		s = lt_line_start(text, s - 1);
 	/* On to the end of hi's line: a change that ends right after a
 	 * newline ends there; an empty one (an insertion) takes its line. */
 	if (e == lo || e == 0 || text[e - 1] != '\n')
-		e = line_end(text, n, e);
+		e = lt_line_end(text, n, e);
 	for (unsigned k = 0; k < lines && e < n; k++)
-		e = line_end(text, n, e);
+		e = lt_line_end(text, n, e);
 	*start = s;
 	*end = e;
 }

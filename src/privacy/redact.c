@@ -54,6 +54,7 @@
 #include <xxhash.h>
 
 #include "error.h"
+#include "lines.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -964,22 +965,6 @@ int redact_text(struct redactor *r, const char *in, size_t n, struct buf *out)
 
 /* ---- windows of a changing text (NOTES 5) ------------------------------- */
 
-/* The start of the line that holds text[i - 1] (0 for i = 0). */
-static size_t line_start(const char *text, size_t i)
-{
-	const char *nl = i ? memrchr(text, '\n', i) : NULL;
-
-	return nl ? (size_t)(nl - text) + 1 : 0;
-}
-
-/* Just past the first '\n' in text[i..n), or n. */
-static size_t line_end(const char *text, size_t n, size_t i)
-{
-	const char *nl = i < n ? memchr(text + i, '\n', n - i) : NULL;
-
-	return nl ? (size_t)(nl - text) + 1 : n;
-}
-
 /*
  * Scans the lines text[a..b) as one window and appends their kept
  * candidates, offsets in text, to r->run. 1 if NOTES 5 does not hold for
@@ -1142,8 +1127,8 @@ int redact_window(struct redactor *r, const char *text, size_t n, size_t ws,
 	/* A first piece up to the first '\n' if ws starts no line, the
 	 * whole lines, and a last piece if we ends none: the first and last
 	 * are scanned (into wk), the lines come from the memo. */
-	fs = ws == 0 || text[ws - 1] == '\n' ? ws : line_end(text, we, ws);
-	fe = we == n || text[we - 1] == '\n' ? we : line_start(text, we);
+	fs = ws == 0 || text[ws - 1] == '\n' ? ws : lt_line_end(text, we, ws);
+	fe = we == n || text[we - 1] == '\n' ? we : lt_line_start(text, we);
 	if (fe < fs)
 		fe = fs;
 	r->nrun = 0;
@@ -1196,8 +1181,8 @@ int redact_window_edit(struct redactor *r, const char *text, size_t n,
 	/* The lines the change touched: from the start of lo's line (the
 	 * bytes before lo did not change) to past the first '\n' at or
 	 * after the change's end (the bytes after it did not either). */
-	l1 = line_start(text, lo);
-	t2 = line_end(text, n, bhi);
+	l1 = lt_line_start(text, lo);
+	t2 = lt_line_end(text, n, bhi);
 	t1 = (size_t)((int64_t)t2 - delta);
 	if (m->ke <= l1)
 		return 0;
