@@ -22,6 +22,7 @@
 #include "hex.h"
 #include "ltime.h"
 #include "recorder-int.h"
+#include "text.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -129,9 +130,27 @@ static char *dump(json_t *o)
 	return s;
 }
 
+/* An error answer. The message may hold bytes that are not UTF-8 (a
+ * path, a request's text cut at 64 bytes): each bad sequence becomes
+ * U+FFFD, since JSON cannot carry it and the client must get an answer. */
 static char *fail_msg(const char *msg)
 {
-	return dump(json_pack("{s:b, s:s}", "ok", 0, "error", msg));
+	struct buf m = BUF_INIT;
+	size_t n = strlen(msg), i = 0;
+	char *out;
+
+	while (i < n) {
+		size_t k = text_utf8_check(msg + i, n - i);
+
+		buf_add(&m, msg + i, k);
+		if ((i += k) < n) {
+			buf_addstr(&m, "\xEF\xBF\xBD");
+			i++;
+		}
+	}
+	out = dump(json_pack("{s:b, s:s}", "ok", 0, "error", m.data));
+	buf_release(&m);
+	return out;
 }
 
 static char *ok(void)
