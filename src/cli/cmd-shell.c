@@ -517,7 +517,8 @@ static int open_tape(struct cli *c, const struct config *cfg,
 		return 1;
 	opt.autocommit = 1;
 	opt.sealer = 1;		/* compression beside the terminal's path, */
-	opt.live = 1;		/* never slowing the terminal down */
+	opt.live = 1;		/* never slowing the terminal down, */
+	opt.commit_behind = 1;	/* nor holding it up for the disk */
 	opt.flush_interval_ns = cfg->flush_interval_ns;
 	if (tape_open(t, *v, &opt)) {
 		cli_error("%s", lt_errmsg());

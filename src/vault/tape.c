@@ -70,6 +70,20 @@
  *     else touches a deferred segment's files before a drain; a failure
  *     is the sealer's error as in note 7, and a rollback drops deferred
  *     segments altogether (they hold nothing committed).
+ * 11. Commits behind (opt.commit_behind, the shell). A periodic commit is
+ *     queued as a job after the blocks it covers, and the sealer writes
+ *     its commit frames, syncs and updates the index: a terminal printing
+ *     fast is not held up by the disk each flush interval (on a slow disk
+ *     that is a freeze a second). Rule 3 holds as is, since the job runs
+ *     in queue order after its data frames. The caller reserves each
+ *     commit frame's number when it queues the job (data frames queued
+ *     after it take later ones), and touches the index only after a
+ *     drain (a new segment, rotation, a rollback), since the sealer now
+ *     uses it. One commit job is queued at a time; if it has not run by
+ *     the next flush interval, the caller drains and commits in line, so
+ *     a sealer starved of CPU does not stretch the time a power cut can
+ *     take past two intervals. Closing, rotation and explicit commits
+ *     are in line as before.
  */
 #define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
@@ -123,6 +137,13 @@ struct tseg {
 	uint64_t last_used;
 	int deferred;			/* not durable nor indexed yet (note 9) */
 	int key_written;		/* its key file exists */
+	/* Note 11. The caller's: blocks closed since a commit last covered
+	 * them. The next commit's: whether s takes a commit frame, and its
+	 * number. end as the sealer last left it, read under its lock. */
+	uint32_t nqueued;
+	int commit_now;
+	uint64_t commit_no;
+	int64_t end_seen;
 
 	/* The open block. */
 	struct buf block;
@@ -142,6 +163,7 @@ enum job_kind {
 	JOB_BLOCK,		/* seal block and write it */
 	JOB_FRAME,		/* block is a sealed frame already: write it */
 	JOB_CREATE,		/* make s's files (note 10) */
+	JOB_COMMIT,		/* commit what the jobs before wrote (note 11) */
 };
 
 struct seal_job {
@@ -157,6 +179,7 @@ struct seal_job {
 
 struct sealer {
 	struct vault *v;
+	struct tape *t;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;	/* a job queued; a job finished */
@@ -164,6 +187,7 @@ struct sealer {
 	unsigned head, count;		/* jobs[head] is the oldest */
 	int live;			/* opt.live */
 	int busy, quit;			/* busy: a job is being run */
+	int commit_queued;		/* a JOB_COMMIT has not run yet */
 	int err;			/* the first error, until drained */
 	char msg[256];
 	void *cctx;
@@ -381,14 +405,21 @@ out:
 
 static int queue_create(struct tape *t, struct tseg *s);
 
+static int drain(struct tape *t);
+
 /* ids: the segment id and key id to use (forget.c names them in its
  * journal first), or NULL for random ones. */
 static int seg_create(struct tape *t, const char *stream, int32_t day,
 		      const uint8_t (*ids)[VAULT_ID_LEN], struct tseg **out)
 {
-	struct tseg *s = xcalloc(1, sizeof(*s));
+	struct tseg *s;
 	int r;
 
+	/* The index below is the sealer's while a commit is queued (note
+	 * 11); t->segs is read by that commit too. */
+	if (t->opt.commit_behind && (r = drain(t)))
+		return r;
+	s = xcalloc(1, sizeof(*s));
 	s->fd = -1;
 	s->stream = xstrdup(stream);
 	s->day = day;
@@ -414,7 +445,7 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	s->idx.created = lt_now_ns();
 	s->idx.committed_end = SEG_HEADER_LEN;
 	s->idx.next_frame = 0;
-	s->end = SEG_HEADER_LEN;
+	s->end = s->end_seen = SEG_HEADER_LEN;
 
 	if (s->deferred && t->sealer)
 		r = queue_create(t, s);		/* note 10 */
@@ -495,14 +526,17 @@ static int write_block(struct tseg *s, struct frame_header *h,
  * running; returns locked. One job runs at a time, oldest first, so
  * frames land in the order they were queued whichever thread runs them.
  */
+static int commit_frames(struct tape *t, int seal, struct buf *frame);
+
 static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 		    struct buf *scratch)
 {
 	struct seal_job *j = &w->jobs[w->head];
 	int r = 0, skip = w->err;
-	/* Behind: another job waits after this one. */
-	int level = w->live && w->count > 1 ? TAPE_ZSTD_LEVEL_BEHIND
-					    : TAPE_ZSTD_LEVEL;
+	/* Behind: another block waits after this one (a commit waiting
+	 * is not more work of the kind that falls behind, note 11). */
+	int level = w->live && w->count - (unsigned)w->commit_queued > 1 ?
+		    TAPE_ZSTD_LEVEL_BEHIND : TAPE_ZSTD_LEVEL;
 
 	w->busy = 1;
 	pthread_mutex_unlock(&w->mu);
@@ -514,6 +548,8 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 		r = seg_files(w->v, j->s);
 	else if (j->kind == JOB_FRAME)
 		r = put_frame(j->s, &j->h, &j->block, j->plain_len);
+	else if (j->kind == JOB_COMMIT)
+		r = commit_frames(w->t, 0, frame);
 	else
 		r = write_block(j->s, &j->h, j->names, &j->block, level, cctx,
 				frame, scratch);
@@ -522,6 +558,13 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 	if (r && !w->err) {
 		w->err = r;
 		snprintf(w->msg, sizeof(w->msg), "%s", lt_errmsg());
+	}
+	if (j->kind == JOB_COMMIT) {
+		w->commit_queued = 0;
+		for (size_t i = 0; i < w->t->nsegs; i++)
+			w->t->segs[i]->end_seen = w->t->segs[i]->end;
+	} else if (j->s) {
+		j->s->end_seen = j->s->end;
 	}
 	w->head = (w->head + 1) % SEAL_QUEUE;
 	w->count--;
@@ -550,6 +593,7 @@ static int sealer_start(struct tape *t)
 	struct sealer *w = xcalloc(1, sizeof(*w));
 
 	w->v = t->v;
+	w->t = t;
 	w->live = t->opt.live;
 	w->cctx = ZSTD_createCCtx();
 	if (!w->cctx) {
@@ -739,6 +783,7 @@ static int close_block(struct tape *t, struct tseg *s)
 		job_queue(w);
 	}
 	s->next_frame++;
+	s->nqueued++;
 	buf_reset(&s->block);
 	s->nkinds = 0;
 	s->nrec = 0;
@@ -783,8 +828,10 @@ static int rollback_all(struct tape *t)
 		    (ftruncate(s->fd, s->idx.committed_end) < 0 ||
 		     lt_fsync(s->fd, s->path) < 0) && !r)
 			r = lt_error_errno(LT_EIO, "cannot truncate '%s'", s->path);
-		s->end = s->idx.committed_end;
+		s->end = s->end_seen = s->idx.committed_end;
 		s->next_frame = s->idx.next_frame;
+		s->nqueued = 0;
+		s->commit_now = 0;
 	}
 	t->nsegs = keep;
 	return r;
@@ -839,8 +886,15 @@ static int takes_commit(const struct tseg *s, int seal)
 	return s->npend || (seal && s->idx.committed_end > SEG_HEADER_LEN);
 }
 
-/* Rule 3, notes 8 and 9. seal: also seal every segment (tape_close). */
-static int commit(struct tape *t, int seal)
+/*
+ * The second half of a commit (rule 3, note 8): writes a commit frame,
+ * numbered commit_no, to each segment marked commit_now, syncs them, and
+ * records their frames in the index. Run by the caller after a drain, or
+ * by the sealer as a queued job (note 11); frame is a buffer of the
+ * running thread's. On failure the index is as it was and the caller
+ * rolls back.
+ */
+static int commit_frames(struct tape *t, int seal, struct buf *frame)
 {
 	struct vault *v = t->v;
 	uint8_t txn[FRAME_TXN_ID_LEN];
@@ -848,53 +902,42 @@ static int commit(struct tape *t, int seal)
 	int r = 0, fd = -1;
 	size_t i, j;
 
-	for (i = 0; i < t->nsegs && !r; i++)
-		r = close_block(t, t->segs[i]);
-	if (!r)
-		r = drain(t);
-	if (!r)
-		r = settle_deferred(t);
 	for (i = 0; i < t->nsegs; i++)
-		parts += (uint32_t)takes_commit(t->segs[i], seal);
+		parts += (uint32_t)t->segs[i]->commit_now;
+	if (!parts)
+		return 0;
 	if (parts > 1)
 		randombytes_buf(txn, sizeof(txn));
 	for (i = 0; i < t->nsegs && !r; i++) {
 		struct tseg *s = t->segs[i];
-		if (!takes_commit(s, seal))
+		if (!s->commit_now)
 			continue;
-		buf_reset(&t->frame);
+		buf_reset(frame);
 		if (parts > 1)
-			frame_build_txn_commit(s->seg_id, s->next_frame,
+			frame_build_txn_commit(s->seg_id, s->commit_no,
 					       (uint32_t)s->npend, seal, txn,
-					       parts, s->key, &t->frame);
+					       parts, s->key, frame);
 		else
-			frame_build_commit(s->seg_id, s->next_frame,
+			frame_build_commit(s->seg_id, s->commit_no,
 					   (uint32_t)s->npend, seal, s->key,
-					   &t->frame);
-		r = lt_pwrite_all(s->fd, t->frame.data, t->frame.len, s->end,
+					   frame);
+		r = lt_pwrite_all(s->fd, frame->data, frame->len, s->end,
 				  s->path);
 		if (r)
 			break;
-		s->end += (int64_t)t->frame.len;
-		s->next_frame++;
+		s->end += (int64_t)frame->len;
 		fd = s->fd;
 		if (parts < TAPE_SYNCFS_MIN)
 			r = lt_fsync(s->fd, s->path);
 	}
 	if (!r && parts >= TAPE_SYNCFS_MIN)
 		r = lt_syncfs(fd, vault_dir(v));
-	if (r)
-		goto fail;
-	t->last_commit = lt_mono_ns();
-	if (!parts)
-		return 0;
-
-	if ((r = idx_begin(v)))
-		goto fail;
+	if (r || (r = idx_begin(v)))
+		return r;
 	for (i = 0; i < t->nsegs && !r; i++) {
 		struct tseg *s = t->segs[i];
 		struct idx_segment next = s->idx;
-		if (s->end == s->idx.committed_end)
+		if (!s->commit_now)
 			continue;
 		for (j = 0; j < s->npend && !r; j++) {
 			struct frame_header h;
@@ -907,7 +950,7 @@ static int commit(struct tape *t, int seal)
 				r = idx_add_block(v, s->idx.rowid, &s->pend[j].b, &h);
 		}
 		next.committed_end = s->end;
-		next.next_frame = s->next_frame;
+		next.next_frame = s->commit_no + 1;
 		next.sealed = seal;
 		if (!r)
 			r = idx_update_segment(v, &next);
@@ -916,20 +959,50 @@ static int commit(struct tape *t, int seal)
 		r = t->hook(t->hook_ctx);
 	if (r || (r = idx_commit(v))) {
 		idx_rollback(v);
-		goto fail;
+		return r;
 	}
 	for (i = 0; i < t->nsegs; i++) {
 		struct tseg *s = t->segs[i];
+		if (!s->commit_now)
+			continue;
 		s->idx.committed_end = s->end;
-		s->idx.next_frame = s->next_frame;
+		s->idx.next_frame = s->commit_no + 1;
 		s->idx.sealed = seal;
 		s->npend = 0;
 		buf_reset(&s->hdrs);
+		s->commit_now = 0;
 	}
 	return 0;
-fail:
-	rollback_all(t);
-	return r;
+}
+
+/* Rule 3, notes 8 and 9, in line. seal: also seal every segment
+ * (tape_close). */
+static int commit(struct tape *t, int seal)
+{
+	int r = 0;
+	size_t i;
+
+	for (i = 0; i < t->nsegs && !r; i++)
+		r = close_block(t, t->segs[i]);
+	if (!r)
+		r = drain(t);
+	if (!r)
+		r = settle_deferred(t);
+	for (i = 0; i < t->nsegs && !r; i++) {
+		struct tseg *s = t->segs[i];
+		s->commit_now = takes_commit(s, seal);
+		if (s->commit_now)
+			s->commit_no = s->next_frame++;
+		s->nqueued = 0;
+	}
+	if (!r)
+		r = commit_frames(t, seal, &t->frame);
+	if (r) {
+		rollback_all(t);
+		return r;
+	}
+	t->last_commit = lt_mono_ns();
+	return 0;
 }
 
 int tape_commit(struct tape *t)
@@ -966,6 +1039,49 @@ static int retire(struct tape *t, size_t i)
 	return 0;
 }
 
+/*
+ * Queues the periodic commit for the sealer (note 11). Returns 1, having
+ * done nothing, when it must be in line instead: the last one has not
+ * run yet, or a segment is due for rotation.
+ */
+static int commit_behind(struct tape *t, int *r)
+{
+	struct sealer *w = t->sealer;
+	int inline_now;
+	size_t i;
+
+	pthread_mutex_lock(&w->mu);
+	inline_now = w->commit_queued;
+	for (i = 0; i < t->nsegs && !inline_now; i++)
+		inline_now = t->segs[i]->end_seen +
+			     (int64_t)t->segs[i]->block.len >= TAPE_SEGMENT_MAX;
+	pthread_mutex_unlock(&w->mu);
+	if (inline_now)
+		return 1;
+	*r = 0;
+	for (i = 0; i < t->nsegs && !*r; i++)
+		*r = close_block(t, t->segs[i]);
+	if (!*r) {
+		uint32_t parts = 0;
+		for (i = 0; i < t->nsegs; i++) {
+			struct tseg *s = t->segs[i];
+			s->commit_now = s->nqueued > 0;
+			if (s->commit_now)
+				s->commit_no = s->next_frame++;
+			s->nqueued = 0;
+			parts += (uint32_t)s->commit_now;
+		}
+		t->last_commit = lt_mono_ns();
+		if (parts && job_slot(t, NULL, JOB_COMMIT, r)) {
+			w->commit_queued = 1;
+			job_queue(w);
+		}
+	}
+	if (*r)
+		rollback_all(t);
+	return 0;
+}
+
 int tape_tick(struct tape *t)
 {
 	int r;
@@ -973,6 +1089,9 @@ int tape_tick(struct tape *t)
 	if (!t->opt.autocommit ||
 	    lt_mono_coarse_ns() - t->last_commit < t->opt.flush_interval_ns)
 		return 0;
+	if (t->opt.commit_behind && t->sealer && !t->hook &&
+	    !commit_behind(t, &r))
+		return r;
 	if ((r = drain(t))) {	/* segment ends are read below */
 		rollback_all(t);
 		return r;

@@ -135,8 +135,14 @@ struct tape_options {
 	 * while it is behind, blocks are compressed at zstd's fastest level
 	 * rather than slow the caller down (tape.c note 7). */
 	int live;
+	/* With sealer and autocommit: the periodic commits (commit frames,
+	 * sync, index) run on the sealer too, so that the caller never
+	 * waits for the disk (tape.c note 11). The tape then shares the
+	 * vault's index with that thread: the caller must not use v itself
+	 * while the tape is open, nor set a commit hook. */
+	int commit_behind;
 };
-#define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0, 0, 0 }
+#define TAPE_OPTIONS_INIT { 64 * 1024, 1000000000LL, 0, 0, 0, 0 }
 
 /* Largest payload of one record. */
 #define TAPE_MAX_PAYLOAD (64u << 20)

@@ -277,6 +277,211 @@ TEST(a_sealer_error_rolls_back_to_the_last_commit)
 	vault_free(v);
 }
 
+/* The tape of a shell (tape.c note 11): commits every millisecond, run
+ * by the sealer. */
+static int open_behind(struct vault *v, struct tape **t)
+{
+	struct tape_options opt = TAPE_OPTIONS_INIT;
+
+	opt.block_size = 512;
+	opt.sealer = 1;
+	opt.live = 1;
+	opt.autocommit = 1;
+	opt.commit_behind = 1;
+	opt.flush_interval_ns = 1000000;
+	return tape_open(t, v, &opt);
+}
+
+/* Appends "record %05d" for i in [from, to), pausing now and then for
+ * the flush interval to pass; returns the first error. */
+static int append_records(struct tape *t, int from, int to)
+{
+	char text[64];
+	int r = 0;
+
+	for (int i = from; i < to && !r; i++) {
+		if (i % 250 == 0)
+			usleep(3000);
+		snprintf(text, sizeof(text), "record %05d", i);
+		r = tape_append(t, "s", T0 + i, "note", text, strlen(text));
+	}
+	return r;
+}
+
+/* The records of the vault, which must be "record 00000" onwards with
+ * none missing; returns how many. */
+static int count_prefix(struct vault *v)
+{
+	struct vault_query q = VAULT_QUERY_INIT;
+	struct vault_iter *it;
+	struct vault_record r;
+	int n = 0;
+
+	ASSERT_OK(vault_iter_open(&it, v, &q));
+	while (vault_iter_next(it, &r) == 1) {
+		char want[64];
+		snprintf(want, sizeof(want), "record %05d", n);
+		if (r.len != strlen(want) || memcmp(r.payload, want, r.len))
+			TEST_FAIL("record %d is '%.*s'", n, (int)r.len,
+				  (const char *)r.payload);
+		n++;
+	}
+	vault_iter_free(it);
+	return n;
+}
+
+/*
+ * Commits behind: the index learns of blocks while the tape is open and
+ * nobody calls tape_commit(), and closing leaves every record. On one
+ * CPU the caller runs most jobs, the commits among them, in the sealer's
+ * place.
+ */
+static void commits_behind(int one_cpu)
+{
+	cpu_set_t all, one;
+	struct vault *v, *reader;
+	struct tape *t;
+	int seen;
+
+	fresh("behind");
+	v = open_unlocked();
+	ASSERT(sched_getaffinity(0, sizeof(all), &all) == 0);
+	if (one_cpu) {
+		CPU_ZERO(&one);
+		CPU_SET(sched_getcpu(), &one);
+		ASSERT(sched_setaffinity(0, sizeof(one), &one) == 0);
+	}
+	ASSERT_OK(open_behind(v, &t));
+	ASSERT_OK(append_records(t, 0, 5000));
+	/* Two intervals have passed since the first commit was queued, so
+	 * it has run, whoever ran it. */
+	reader = open_unlocked();
+	seen = count_prefix(reader);
+	vault_free(reader);
+	ASSERT(seen > 0 && seen <= 5000);
+	ASSERT_OK(tape_close(t));
+	sched_setaffinity(0, sizeof(all), &all);
+	ASSERT_EQ(count_prefix(v), 5000);
+	{
+		struct vault_verify_stats st;
+		ASSERT_OK(vault_verify(v, NULL, NULL, &st));
+		ASSERT_EQ(st.records, 5000);
+		ASSERT_EQ(st.problems, 0);
+	}
+	vault_free(v);
+}
+
+TEST(commits_behind_on_the_sealer_thread)
+{
+	commits_behind(0);
+}
+
+TEST(commits_behind_on_one_cpu)
+{
+	commits_behind(1);
+}
+
+static void sum_stats(void *ctx, const struct vault_stat_row *row)
+{
+	uint64_t *sums = ctx;
+
+	sums[0] += row->bytes;
+	sums[1] += row->plain;
+}
+
+/*
+ * Output at an ordinary rate, one block each flush interval followed by
+ * its commit: the commit waiting behind a block does not count as the
+ * sealer falling behind, so blocks keep the usual compression (words
+ * and digits, which zstd's fastest level hardly compresses). On one
+ * CPU, so that the sealer starts each block only with its commit queued.
+ */
+TEST(commits_behind_keep_ordinary_output_compressed)
+{
+	cpu_set_t all, one;
+	struct vault *v;
+	struct tape *t;
+	uint64_t sums[2] = { 0, 0 };
+	static const char *const words[] = {
+		"loss", "step", "epoch", "lr", "eval", "grad_norm", "tokens/s",
+		"checkpoint", "saved", "warning:", "acc", "ppl",
+	};
+	uint32_t x = 12345;
+
+	fresh("behind-ratio");
+	v = open_unlocked();
+	ASSERT(sched_getaffinity(0, sizeof(all), &all) == 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ASSERT(sched_setaffinity(0, sizeof(one), &one) == 0);
+	ASSERT_OK(open_behind(v, &t));
+	for (int i = 0; i < 100; i++) {
+		char line[8192];
+		size_t n = 0;
+		while (n < sizeof(line) - 64) {
+			x = x * 1103515245u + 12345u;
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %u.%04u ",
+					      words[(x >> 16) % 12], (x >> 8) % 1000,
+					      x % 10000);
+		}
+		ASSERT_OK(tape_append(t, "s", T0 + i, "term.out", line, n));
+		usleep(2000);	/* past the flush interval: a commit */
+	}
+	ASSERT_OK(tape_close(t));
+	sched_setaffinity(0, sizeof(all), &all);
+	ASSERT_OK(vault_stats(v, sum_stats, sums));
+	/* About 2.6 to 1 at the usual level, 1.6 at the fastest. */
+	if (sums[0] * 2 > sums[1])
+		TEST_FAIL("%llu bytes on disk for %llu of records",
+			  (unsigned long long)sums[0], (unsigned long long)sums[1]);
+	vault_free(v);
+}
+
+/*
+ * The disk fills up under commits behind: the error reaches an append,
+ * the tape rolls back, and the vault holds what was committed, a prefix
+ * of what was appended. A writer killed outright leaves a prefix too.
+ */
+TEST(commits_behind_fail_and_die_cleanly)
+{
+	for (int kill = 0; kill < 2; kill++) {
+		pid_t pid;
+		int status, n;
+		struct vault *v;
+
+		fresh(kill ? "behind-kill" : "behind-enospc");
+		pid = fork();
+		ASSERT(pid >= 0);
+		if (pid == 0) {
+			struct tape *t;
+			int r;
+
+			if (!kill)
+				lt_fault_enospc(60000);
+			if (vault_open(&v, dir.data) || open_behind(v, &t))
+				_exit(200);
+			r = append_records(t, 0, 20000);
+			if (kill)
+				_exit(r ? 201 : 0);	/* no close: a crash */
+			if (r != LT_ENOSPC)
+				_exit(r ? 202 : 203);
+			/* Rolled back, and usable; the disk still full. */
+			tape_abort(t);
+			vault_free(v);
+			_exit(0);
+		}
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		ASSERT(WIFEXITED(status));
+		if (WEXITSTATUS(status))
+			TEST_FAIL("the writer exited with %d", WEXITSTATUS(status));
+		v = open_unlocked();	/* recovery runs here */
+		n = count_prefix(v);
+		ASSERT(n > 0 && n < 20000);
+		ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
+		vault_free(v);
+	}
+}
+
 /* Files under dir/sub whose names end in suffix, counted with find(1). */
 static int count_files(const char *sub, const char *suffix)
 {
@@ -647,6 +852,10 @@ TEST_LIST = {
 	TEST_ENTRY(many_blocks_through_an_idle_sealer_on_one_cpu),
 	TEST_ENTRY(a_sealer_error_rolls_back_to_the_last_commit),
 	TEST_ENTRY(a_full_disk_while_the_sealer_makes_segments),
+	TEST_ENTRY(commits_behind_on_the_sealer_thread),
+	TEST_ENTRY(commits_behind_on_one_cpu),
+	TEST_ENTRY(commits_behind_keep_ordinary_output_compressed),
+	TEST_ENTRY(commits_behind_fail_and_die_cleanly),
 	TEST_ENTRY(rollback_and_abort_keep_nothing),
 	TEST_ENTRY(bad_arguments_are_refused_without_damage),
 	TEST_ENTRY(recovery_cuts_a_dead_writers_tail),
