@@ -58,10 +58,10 @@ def run(argv, stdin=subprocess.DEVNULL):
     return dt, rss, rc
 
 
-def echo_latency(argv, n, settle=0.5):
+def echo_latency(argv, n, settle=0.5, pause=0.0):
     """Runs argv on a new pty (so that it sees a terminal), types n bytes
-    one at a time, each after the previous one's echo came back, and
-    returns the round trip times in seconds."""
+    one at a time, each after the previous one's echo came back (and
+    pause seconds more), and returns the round trip times in seconds."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp(argv[0], argv)
@@ -84,6 +84,8 @@ def echo_latency(argv, n, settle=0.5):
                 raise SystemExit("no echo from %s" % argv)
             got += os.read(fd, 4096)
         times.append(time.perf_counter() - t0)
+        if pause:
+            time.sleep(pause)
         if i % 64 == 63:  # keep cat's line short
             os.write(fd, b"\n")
             time.sleep(0.002)
@@ -122,7 +124,10 @@ def main():
         print("%.3f %d" % best)
     elif cmd == "echo":
         n = int(sys.argv[2])
-        t = echo_latency(sys.argv[3:], n)
+        argv, pause = sys.argv[3:], 0.0
+        if argv[:1] == ["--pause"]:
+            pause, argv = float(argv[1]) / 1000, argv[2:]
+        t = echo_latency(argv, n, settle=2.0 if pause else 0.5, pause=pause)
         print("%.1f %.1f" % (pct(t, 50) * 1e6, pct(t, 99) * 1e6))
 
 

@@ -15,12 +15,17 @@
 # cached as $BENCH_DIR/text-SIZE.txt, default $TMPDIR/labtape-bench) run
 # through each recorder with stdout to /dev/null; labtape records into a
 # fresh vault (zstd, encrypted, synced each flush interval), script into
-# /dev/null, asciinema into a cast file; each run starts after a sync(2),
-# so that none pays for the disk writes of the run before it. RSS: peak
-# resident size of the recorder (getrusage of the waited-for process).
+# its typescript file as `script -q` does (and once more into /dev/null,
+# a relay that records nothing, the stricter peer), asciinema into a cast
+# file; all files are in the scratch directory, on one disk. Each run
+# starts after a sync(2), so that none pays for the disk writes of the
+# run before it. RSS: peak resident size of the recorder (getrusage of
+# the waited-for process).
 # Echo latency: a Python pty harness types one key at a time into `cat`
 # and times the echo, directly and through each recorder; the cost is the
-# p99 difference.
+# p99 difference. Then once more through labtape with every fsync made
+# to take 200 ms (strace fault injection, a slow or busy disk), a key
+# each 10 ms for 5 s, so that several commits fall among the keys.
 #
 # The labtape binary is $LABTAPE (default build/labtape).
 set -u
@@ -76,7 +81,9 @@ measure() {	# NAME ARGV...: "seconds rss_kib" of the best of $RUNS
 }
 
 read -r T_CAT R_CAT < <(measure cat cat "$TEXT")
-read -r T_SCRIPT R_SCRIPT < <(measure script script -q -c "cat '$TEXT'" /dev/null)
+read -r T_SCRIPT R_SCRIPT < <(measure script script -q -c "cat '$TEXT'" "$SCRATCH/typescript")
+rm -f "$SCRATCH/typescript"
+read -r T_RELAY R_RELAY < <(measure "script into /dev/null" script -q -c "cat '$TEXT'" /dev/null)
 read -r T_LT R_LT < <(measure labtape "$LABTAPE" shell -q -- cat "$TEXT")
 if test -n "$HAVE_ASCIINEMA"; then
 	read -r T_AC R_AC < <(measure asciinema asciinema rec -q --overwrite -c "cat '$TEXT'" "$SCRATCH/out.cast")
@@ -87,8 +94,18 @@ echo "# echo latency: $KEYS keystrokes each" >&2
 read -r E50_D E99_D < <($LIB echo "$KEYS" cat)
 read -r E50_S E99_S < <($LIB echo "$KEYS" script -q -c cat /dev/null)
 read -r E50_L E99_L < <($LIB echo "$KEYS" "$LABTAPE" shell -q -- cat)
+E99_SLOW=
+if command -v strace >/dev/null; then
+	echo "# echo latency with every fsync taking 200 ms: 500 keystrokes" >&2
+	read -r _ E99_SLOW < <($LIB echo 500 --pause 10 strace -f -qq \
+		--seccomp-bpf -o /dev/null -e trace=fsync,fdatasync \
+		-e inject=fsync:delay_exit=200000 \
+		-e inject=fdatasync:delay_exit=200000 \
+		"$LABTAPE" shell -q -- cat)
+fi
 
 awk -v size="$SIZE_MB" -v tcat="$T_CAT" -v ts="$T_SCRIPT" -v tl="$T_LT" \
+    -v tr="$T_RELAY" -v e99slow="$E99_SLOW" -v runs="$RUNS" \
     -v ta="${T_AC:-}" -v rs="$R_SCRIPT" -v rl="$R_LT" -v ra="${R_AC:-}" \
     -v e50d="$E50_D" -v e99d="$E99_D" -v e50s="$E50_S" -v e99s="$E99_S" \
     -v e50l="$E50_L" -v e99l="$E99_L" -v vmb="$VAULT_MB" '
@@ -99,13 +116,16 @@ BEGIN {
 	printf "%-22s %10s %10s %10s %14s\n", "", "seconds", "MiB/s", "peak RSS", "echo p50/p99"
 	printf "%-22s %10.2f %10.0f %10s %14s\n", "cat (no pty)", tcat, mbs(tcat), "-", sprintf("%.0f/%.0f us", e50d, e99d)
 	printf "%-22s %10.2f %10.0f %8.1f M %14s\n", "script -q", ts, mbs(ts), rs / 1024, sprintf("%.0f/%.0f us", e50s, e99s)
+	printf "%-22s %10.2f %10.0f %10s %14s\n", "script -q >/dev/null", tr, mbs(tr), "-", "-"
 	if (ta != "")
 		printf "%-22s %10.2f %10.0f %8.1f M %14s\n", "asciinema rec", ta, mbs(ta), ra / 1024, "-"
 	printf "%-22s %10.2f %10.0f %8.1f M %14s\n", "labtape shell", tl, mbs(tl), rl / 1024, sprintf("%.0f/%.0f us", e50l, e99l)
 	printf "\n(the echo figures of cat are its pty echoing by itself: no recorder)\n"
-	printf "labtape vault after the runs: %d MiB for %d MiB recorded\n\n", vmb, size * 3
+	printf "labtape vault after the runs: %d MiB for %d MiB recorded\n\n", vmb, size * runs
 	r = ts > 0 ? ts / tl : 0
 	printf "%-52s %6.2f  %s\n", "throughput vs script -q (>= 0.90)", r, verdict(r >= 0.9)
+	r = tr > 0 ? tr / tl : 0
+	printf "%-52s %6.2f  %s\n", "  vs script -q into /dev/null, recording nothing", r, verdict(r >= 0.9)
 	if (ta != "") {
 		r = ta / tl
 		printf "%-52s %6.2f  %s\n", "throughput vs asciinema rec (>= 2)", r, verdict(r >= 2)
@@ -113,6 +133,8 @@ BEGIN {
 		printf "%-52s %6s  %s\n", "throughput vs asciinema rec (>= 2)", "-", "not measured"
 	d = (e99l - e99d) / 1000
 	printf "%-52s %6.3f  %s\n", "echo delay added, p99 ms (< 1)", d, verdict(d < 1)
+	if (e99slow != "")
+		printf "%-52s %6.3f\n", "  echo p99 ms, each fsync taking 200 ms", e99slow / 1000
 	printf "%-52s %6.1f  %s\n", "peak RSS, MiB (< 8)", rl / 1024, verdict(rl / 1024 < 8)
 }'
 exit $fail
