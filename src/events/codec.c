@@ -140,6 +140,24 @@ long long ev_utf8_count(const char *s, size_t n)
 	return count;
 }
 
+/* Whether s[0..n) is all ASCII. libsodium's decoder (1.0.18) reads any
+ * byte from 0x80 up as some base64 digit, so a string holding one would
+ * decode, yet not be what the bytes encode back to; base64 is ASCII, and
+ * this refuses the rest first. A word at a time: file chunks pass here. */
+static int b64_ascii(const char *s, size_t n)
+{
+	uint64_t any = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		any |= w;
+	}
+	for (; i < n; i++)
+		any |= (uint8_t)s[i];
+	return !(any & 0x8080808080808080ull);
+}
+
 long long ev_base64_check(const char *s, size_t n)
 {
 	/* Checked through libsodium's decoder, a piece at a time so that
@@ -149,7 +167,7 @@ long long ev_base64_check(const char *s, size_t n)
 	unsigned char bin[PIECE / 4 * 3];
 	size_t pads, got;
 
-	if (n % 4)
+	if (n % 4 || !b64_ascii(s, n))
 		return -1;
 	for (size_t at = 0; at < n; at += PIECE) {
 		size_t m = n - at < PIECE ? n - at : PIECE;
@@ -264,9 +282,9 @@ static int encode_bytes(const struct ev_field *f, const json_t *v,
 
 	/* The length from the padding; the one decode below checks the rest
 	 * (libsodium refuses bad characters, misplaced padding and non-zero
-	 * trailing bits, so what it accepts is canonical). Chunks of files
-	 * pass here: decoding them once, not twice, matters. */
-	if (n % 4)
+	 * trailing bits, so what it accepts of ASCII is canonical). Chunks
+	 * of files pass here: decoding them once, not twice, matters. */
+	if (n % 4 || !b64_ascii(s, n))
 		return lt_error(LT_EINVAL, "data.%s: not canonical base64 "
 				"(standard alphabet, '=' padding, no spaces)",
 				f->name);

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "error.h"
 #include "events.h"
+#include "events-int.h"
 #include "ltime.h"
 #include "test.h"
 #include "banned.h"
@@ -668,6 +669,22 @@ TEST(codec_base64)
 		roundtrip(k, v);
 		json_decref(v);
 	}
+	/* libsodium's decoder takes bytes from 0x80 up for digits: each
+	 * such byte, at each place of both the word loop and its tail. */
+	for (int at = 0; at < 20; at++) {
+		for (int c = 0x80; c <= 0xff; c++) {
+			char s[21] = "aGVsbG8gd29ybGQhIQ==";
+			json_t *v = json_pack("{ss}", "hash", HASH);
+			struct buf b = BUF_INIT;
+			s[at] = (char)c;
+			ASSERT_EQ(ev_base64_check(s, 20), -1);
+			json_object_set_new(v, "data", json_stringn_nocheck(s, 20));
+			ASSERT_EQ(ev_encode(k, v, &b), LT_EINVAL);
+			buf_release(&b);
+			json_decref(v);
+		}
+	}
+	ASSERT_EQ(ev_base64_check("aGVsbG8gd29ybGQhIQ==", 20), 13);
 	/* A 4097-character string crosses ev_base64_check's pieces; padding
 	 * at the end of a piece that is not the last is refused. */
 	{
