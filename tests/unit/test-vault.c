@@ -278,12 +278,12 @@ TEST(a_sealer_error_rolls_back_to_the_last_commit)
 }
 
 /* The tape of a shell (tape.c note 11): commits every millisecond, run
- * by the sealer. */
-static int open_behind(struct vault *v, struct tape **t)
+ * by the sealer; blocks of block_size. */
+static int open_behind(struct vault *v, struct tape **t, size_t block_size)
 {
 	struct tape_options opt = TAPE_OPTIONS_INIT;
 
-	opt.block_size = 512;
+	opt.block_size = block_size;
 	opt.sealer = 1;
 	opt.live = 1;
 	opt.autocommit = 1;
@@ -351,7 +351,7 @@ static void commits_behind(int one_cpu)
 		CPU_SET(sched_getcpu(), &one);
 		ASSERT(sched_setaffinity(0, sizeof(one), &one) == 0);
 	}
-	ASSERT_OK(open_behind(v, &t));
+	ASSERT_OK(open_behind(v, &t, 512));
 	ASSERT_OK(append_records(t, 0, 5000));
 	/* Two intervals have passed since the first commit was queued, so
 	 * it has run, whoever ran it. */
@@ -393,8 +393,8 @@ static void sum_stats(void *ctx, const struct vault_stat_row *row)
  * Output at an ordinary rate, one block each flush interval followed by
  * its commit: the commit waiting behind a block does not count as the
  * sealer falling behind, so blocks keep the usual compression (words
- * and digits, which zstd's fastest level hardly compresses). On one
- * CPU, so that the sealer starts each block only with its commit queued.
+ * and digits, which zstd's fastest level compresses much less). On one
+ * CPU, so that blocks are sealed with their commit queued behind them.
  */
 TEST(commits_behind_keep_ordinary_output_compressed)
 {
@@ -414,7 +414,8 @@ TEST(commits_behind_keep_ordinary_output_compressed)
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
 	ASSERT(sched_setaffinity(0, sizeof(one), &one) == 0);
-	ASSERT_OK(open_behind(v, &t));
+	/* Blocks closed only by commits: one record each interval. */
+	ASSERT_OK(open_behind(v, &t, 64 * 1024));
 	for (int i = 0; i < 100; i++) {
 		char line[8192];
 		size_t n = 0;
@@ -425,7 +426,11 @@ TEST(commits_behind_keep_ordinary_output_compressed)
 					      x % 10000);
 		}
 		ASSERT_OK(tape_append(t, "s", T0 + i, "term.out", line, n));
-		usleep(2000);	/* past the flush interval: a commit */
+		/* Past the flush interval, so the next append commits;
+		 * spinning, so that the sealer hardly runs and the caller
+		 * seals most blocks with their commit queued behind. */
+		for (int64_t end = lt_mono_ns() + 6000000; lt_mono_ns() < end;)
+			;
 	}
 	ASSERT_OK(tape_close(t));
 	sched_setaffinity(0, sizeof(all), &all);
@@ -458,7 +463,7 @@ TEST(commits_behind_fail_and_die_cleanly)
 
 			if (!kill)
 				lt_fault_enospc(60000);
-			if (vault_open(&v, dir.data) || open_behind(v, &t))
+			if (vault_open(&v, dir.data) || open_behind(v, &t, 512))
 				_exit(200);
 			r = append_records(t, 0, 20000);
 			if (kill)
