@@ -61,6 +61,22 @@ int cli_common_opt(struct cli *c, int opt)
 	}
 }
 
+int cli_common_only(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if ((r = cli_common_opt(c, opt)) >= 0)
+			return r;
+	if (optind < argc)
+		return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
 void cli_many_files(void)
 {
 	struct rlimit rl;

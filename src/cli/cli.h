@@ -40,6 +40,10 @@ struct cli {
  * an unknown option) when the command should return it.
  */
 int cli_common_opt(struct cli *c, int opt);
+/* Parses the arguments of a command that takes the common options and
+ * nothing else. Returns -1 to go on, or an exit status as above (2 also
+ * for an argument). */
+int cli_common_only(struct cli *c, int argc, char **argv);
 
 /* "labtape: <message>" on stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

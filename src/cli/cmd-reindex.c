@@ -19,19 +19,12 @@ static void report(void *ctx, int problem, const char *msg)
 
 int cmd_reindex(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli c = { "reindex", usage, NULL, NULL };
 	struct vault *v;
-	int opt, r;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if ((r = cli_common_opt(&c, opt)) >= 0)
-			return r;
-	if (optind < argc)
-		return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_common_only(&c, argc, argv)) >= 0)
+		return r;
 	if (cli_open_vault(&c, &v))
 		return 1;
 	r = vault_reindex(v, report, NULL);

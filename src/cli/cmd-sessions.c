@@ -235,19 +235,12 @@ int sessions_print(struct vault *v, FILE *out)
 
 int cmd_sessions(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli c = { "sessions", usage, NULL, NULL };
 	struct vault *v = NULL;
-	int opt, r;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if ((r = cli_common_opt(&c, opt)) >= 0)
-			return r;
-	if (optind < argc)
-		return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_common_only(&c, argc, argv)) >= 0)
+		return r;
 	if (cli_open_unlocked(&c, &v))
 		return 1;
 	r = sessions_print(v, stdout);
