@@ -975,6 +975,16 @@ static int commit_frames(struct tape *t, int seal, struct buf *frame)
 	return 0;
 }
 
+/* Marks whether s takes a commit frame in the next commit, and numbers
+ * it: data frames closed later take later numbers (note 11). */
+static void reserve_commit(struct tseg *s, int takes)
+{
+	s->commit_now = takes;
+	if (takes)
+		s->commit_no = s->next_frame++;
+	s->nqueued = 0;
+}
+
 /* Rule 3, notes 8 and 9, in line. seal: also seal every segment
  * (tape_close). */
 static int commit(struct tape *t, int seal)
@@ -988,13 +998,8 @@ static int commit(struct tape *t, int seal)
 		r = drain(t);
 	if (!r)
 		r = settle_deferred(t);
-	for (i = 0; i < t->nsegs && !r; i++) {
-		struct tseg *s = t->segs[i];
-		s->commit_now = takes_commit(s, seal);
-		if (s->commit_now)
-			s->commit_no = s->next_frame++;
-		s->nqueued = 0;
-	}
+	for (i = 0; i < t->nsegs && !r; i++)
+		reserve_commit(t->segs[i], takes_commit(t->segs[i], seal));
 	if (!r)
 		r = commit_frames(t, seal, &t->frame);
 	if (r) {
@@ -1039,47 +1044,44 @@ static int retire(struct tape *t, size_t i)
 	return 0;
 }
 
-/*
- * Queues the periodic commit for the sealer (note 11). Returns 1, having
- * done nothing, when it must be in line instead: the last one has not
- * run yet, or a segment is due for rotation.
- */
-static int commit_behind(struct tape *t, int *r)
+/* Whether the periodic commit may go to the sealer (note 11): not while
+ * the last one still waits, nor with a segment due for rotation. */
+static int can_commit_behind(struct tape *t)
 {
 	struct sealer *w = t->sealer;
-	int inline_now;
-	size_t i;
+	int ok;
 
 	pthread_mutex_lock(&w->mu);
-	inline_now = w->commit_queued;
-	for (i = 0; i < t->nsegs && !inline_now; i++)
-		inline_now = t->segs[i]->end_seen +
-			     (int64_t)t->segs[i]->block.len >= TAPE_SEGMENT_MAX;
+	ok = !w->commit_queued;
+	for (size_t i = 0; i < t->nsegs && ok; i++)
+		ok = t->segs[i]->end_seen + (int64_t)t->segs[i]->block.len <
+		     TAPE_SEGMENT_MAX;
 	pthread_mutex_unlock(&w->mu);
-	if (inline_now)
-		return 1;
-	*r = 0;
-	for (i = 0; i < t->nsegs && !*r; i++)
-		*r = close_block(t, t->segs[i]);
-	if (!*r) {
-		uint32_t parts = 0;
-		for (i = 0; i < t->nsegs; i++) {
-			struct tseg *s = t->segs[i];
-			s->commit_now = s->nqueued > 0;
-			if (s->commit_now)
-				s->commit_no = s->next_frame++;
-			s->nqueued = 0;
-			parts += (uint32_t)s->commit_now;
-		}
-		t->last_commit = lt_mono_ns();
-		if (parts && job_slot(t, NULL, JOB_COMMIT, r)) {
-			w->commit_queued = 1;
-			job_queue(w);
-		}
+	return ok;
+}
+
+/* Closes the open blocks and queues their commit for the sealer (note
+ * 11). On failure the tape rolls back. */
+static int queue_commit(struct tape *t)
+{
+	uint32_t parts = 0;
+	int r = 0;
+	size_t i;
+
+	for (i = 0; i < t->nsegs && !r; i++)
+		r = close_block(t, t->segs[i]);
+	for (i = 0; i < t->nsegs && !r; i++) {
+		reserve_commit(t->segs[i], t->segs[i]->nqueued > 0);
+		parts += (uint32_t)t->segs[i]->commit_now;
 	}
-	if (*r)
+	t->last_commit = lt_mono_ns();
+	if (!r && parts && job_slot(t, NULL, JOB_COMMIT, &r)) {
+		t->sealer->commit_queued = 1;
+		job_queue(t->sealer);
+	}
+	if (r)
 		rollback_all(t);
-	return 0;
+	return r;
 }
 
 int tape_tick(struct tape *t)
@@ -1090,8 +1092,8 @@ int tape_tick(struct tape *t)
 	    lt_mono_coarse_ns() - t->last_commit < t->opt.flush_interval_ns)
 		return 0;
 	if (t->opt.commit_behind && t->sealer && !t->hook &&
-	    !commit_behind(t, &r))
-		return r;
+	    can_commit_behind(t))
+		return queue_commit(t);
 	if ((r = drain(t))) {	/* segment ends are read below */
 		rollback_all(t);
 		return r;
