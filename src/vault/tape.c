@@ -84,6 +84,17 @@
  *     a sealer starved of CPU does not stretch the time a power cut can
  *     take past two intervals. Closing, rotation and explicit commits
  *     are in line as before.
+ *     The job itself only writes the commit frames, in its turn, and
+ *     takes the frames they cover (their index rows to be) out of the
+ *     segments; the sync and the index transaction come after, on the
+ *     sealer thread alone, while later jobs run. A flood of output does
+ *     not wait out each interval's fdatasync (tens of milliseconds here,
+ *     far more on a slow or busy disk) with the queue full: the caller
+ *     seals and writes its blocks meanwhile. Rule 3 holds: the index
+ *     learns of the frames a commit frame covers only after the sync,
+ *     and frames written after it wait for the next commit. A drain
+ *     waits for the sync too, so that the caller still finds the index
+ *     and committed ends settled when it touches them.
  */
 #define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
@@ -188,6 +199,8 @@ struct sealer {
 	int live;			/* opt.live */
 	int busy, quit;			/* busy: a job is being run */
 	int commit_queued;		/* a JOB_COMMIT has not run yet */
+	struct commit *sync;		/* written, to sync and index (note 11) */
+	int syncing;			/* someone is doing that */
 	int err;			/* the first error, until drained */
 	char msg[256];
 	void *cctx;
@@ -519,6 +532,29 @@ static int write_block(struct tseg *s, struct frame_header *h,
 	return r ? r : put_frame(s, h, frame, block->len);
 }
 
+/* One segment's part of a commit: its commit frame is written, and what
+ * the index learns once it is synced. */
+struct commit_part {
+	struct tseg *s;
+	int64_t end;			/* committed_end, the commit frame's end */
+	uint64_t commit_no;
+	struct pending *pend;		/* the data frames it covers */
+	size_t npend;
+	struct buf hdrs;		/* their headers */
+};
+
+/* A commit between its two halves (commit_write, commit_index). */
+struct commit {
+	struct commit_part *parts;
+	size_t nparts;
+	int seal;
+};
+
+static int commit_write(struct tape *t, int seal, struct buf *frame,
+			struct commit **out);
+static int commit_index(struct tape *t, struct commit *c);
+static void commit_free(struct commit *c);
+
 /*
  * Runs the oldest queued job, with the zstd context and buffers of the
  * thread that runs it: the sealer's, or the caller's while it would
@@ -526,12 +562,11 @@ static int write_block(struct tseg *s, struct frame_header *h,
  * running; returns locked. One job runs at a time, oldest first, so
  * frames land in the order they were queued whichever thread runs them.
  */
-static int commit_frames(struct tape *t, int seal, struct buf *frame);
-
 static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 		    struct buf *scratch)
 {
 	struct seal_job *j = &w->jobs[w->head];
+	struct commit *c = NULL;
 	int r = 0, skip = w->err;
 	/* Behind: another block waits after this one (a commit waiting
 	 * is not more work of the kind that falls behind, note 11). */
@@ -549,7 +584,7 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 	else if (j->kind == JOB_FRAME)
 		r = put_frame(j->s, &j->h, &j->block, j->plain_len);
 	else if (j->kind == JOB_COMMIT)
-		r = commit_frames(w->t, 0, frame);
+		r = commit_write(w->t, 0, frame, &c);
 	else
 		r = write_block(j->s, &j->h, j->names, &j->block, level, cctx,
 				frame, scratch);
@@ -563,6 +598,11 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 		w->commit_queued = 0;
 		for (size_t i = 0; i < w->t->nsegs; i++)
 			w->t->segs[i]->end_seen = w->t->segs[i]->end;
+		/* The sync and the index are the sealer's, whoever wrote. */
+		if (c) {
+			w->sync = c;
+			pthread_cond_signal(&w->work);
+		}
 	} else if (j->s) {
 		j->s->end_seen = j->s->end;
 	}
@@ -572,17 +612,49 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 	pthread_cond_broadcast(&w->done);
 }
 
+/* Whether a commit behind waits for its sync and index (note 11). */
+static int sync_due(const struct sealer *w)
+{
+	return w->sync && !w->syncing;
+}
+
+/* The second half of a commit behind (note 11): on the sealer thread,
+ * while the caller runs later jobs, or on the caller's if it would
+ * otherwise wait for an idle-priority sealer to be scheduled. Called and
+ * returns locked. */
+static void sync_commit(struct sealer *w)
+{
+	struct commit *c = w->sync;
+	int r;
+
+	w->syncing = 1;
+	pthread_mutex_unlock(&w->mu);
+	r = commit_index(w->t, c);
+	commit_free(c);
+	pthread_mutex_lock(&w->mu);
+	if (r && !w->err) {
+		w->err = r;
+		snprintf(w->msg, sizeof(w->msg), "%s", lt_errmsg());
+	}
+	w->sync = NULL;
+	w->syncing = 0;
+	pthread_cond_broadcast(&w->done);
+}
+
 static void *seal_main(void *arg)
 {
 	struct sealer *w = arg;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->busy || (!w->count && !w->quit))
+		while (!sync_due(w) && (w->busy || (!w->count && !w->quit)))
 			pthread_cond_wait(w->busy ? &w->done : &w->work, &w->mu);
-		if (!w->count)
-			break;		/* asked to quit, and nothing queued */
-		run_job(w, w->cctx, &w->frame, &w->scratch);
+		if (sync_due(w))
+			sync_commit(w);
+		else if (w->count)
+			run_job(w, w->cctx, &w->frame, &w->scratch);
+		else
+			break;		/* asked to quit, and nothing to do */
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -652,13 +724,18 @@ static void sealer_stop(struct sealer *w)
 /* The caller's wait for the sealer, locked: it runs the oldest job
  * itself if the sealer has not begun it, else waits for a job to end. So
  * the caller never waits for a sealer thread that is not scheduled (an
- * idle-priority one on a busy machine, opt.live) before a job starts. */
-static void help_or_wait(struct tape *t)
+ * idle-priority one on a busy machine, opt.live) before a job starts.
+ * sync: the wait is for a commit's sync too (a drain), so the caller
+ * does that itself as well if nobody has begun it; waiting only for
+ * room in the queue, it leaves the sync to the sealer (note 11). */
+static void help_or_wait(struct tape *t, int sync)
 {
 	struct sealer *w = t->sealer;
 
 	if (w->count && !w->busy)
 		run_job(w, t->cctx, &w->cframe, &w->cscratch);
+	else if (sync && sync_due(w))
+		sync_commit(w);
 	else
 		pthread_cond_wait(&w->done, &w->mu);
 }
@@ -679,8 +756,8 @@ static int drain(struct tape *t)
 	if (!w)
 		return 0;
 	pthread_mutex_lock(&w->mu);
-	while (w->count || w->busy)
-		help_or_wait(t);
+	while (w->count || w->busy || w->sync)
+		help_or_wait(t, 1);
 	r = sealer_error(w);
 	w->err = 0;
 	pthread_mutex_unlock(&w->mu);
@@ -701,7 +778,7 @@ static struct seal_job *job_slot(struct tape *t, struct tseg *s,
 
 	pthread_mutex_lock(&w->mu);
 	while (w->count == SEAL_QUEUE && !w->err)
-		help_or_wait(t);
+		help_or_wait(t, 0);
 	if ((*r = sealer_error(w))) {
 		pthread_mutex_unlock(&w->mu);
 		return NULL;
@@ -887,28 +964,33 @@ static int takes_commit(const struct tseg *s, int seal)
 }
 
 /*
- * The second half of a commit (rule 3, note 8): writes a commit frame,
- * numbered commit_no, to each segment marked commit_now, syncs them, and
- * records their frames in the index. Run by the caller after a drain, or
- * by the sealer as a queued job (note 11); frame is a buffer of the
- * running thread's. On failure the index is as it was and the caller
- * rolls back.
+ * The second half of a commit (rule 3, note 8), itself in two: this
+ * writes a commit frame, numbered commit_no, to each segment marked
+ * commit_now, and takes the frames each covers out of the segment into
+ * *out (NULL if no segment takes one); commit_index() then syncs them and
+ * records the frames in the index. Both run by the caller after a drain,
+ * or, for a commit behind (note 11), the first by whoever runs the queued
+ * job and the second by the sealer, or by the caller in a drain; frame is
+ * a buffer of the running thread's. On failure the caller rolls back,
+ * which truncates what was written.
  */
-static int commit_frames(struct tape *t, int seal, struct buf *frame)
+static int commit_write(struct tape *t, int seal, struct buf *frame,
+			struct commit **out)
 {
-	struct vault *v = t->v;
+	struct commit *c;
 	uint8_t txn[FRAME_TXN_ID_LEN];
 	uint32_t parts = 0;
-	int r = 0, fd = -1;
-	size_t i, j;
+	size_t i;
+	int r;
 
+	*out = NULL;
 	for (i = 0; i < t->nsegs; i++)
 		parts += (uint32_t)t->segs[i]->commit_now;
 	if (!parts)
 		return 0;
 	if (parts > 1)
 		randombytes_buf(txn, sizeof(txn));
-	for (i = 0; i < t->nsegs && !r; i++) {
+	for (i = 0; i < t->nsegs; i++) {
 		struct tseg *s = t->segs[i];
 		if (!s->commit_now)
 			continue;
@@ -921,37 +1003,67 @@ static int commit_frames(struct tape *t, int seal, struct buf *frame)
 			frame_build_commit(s->seg_id, s->commit_no,
 					   (uint32_t)s->npend, seal, s->key,
 					   frame);
-		r = lt_pwrite_all(s->fd, frame->data, frame->len, s->end,
-				  s->path);
-		if (r)
-			break;
+		if ((r = lt_pwrite_all(s->fd, frame->data, frame->len, s->end,
+				       s->path)))
+			return r;
 		s->end += (int64_t)frame->len;
-		fd = s->fd;
-		if (parts < TAPE_SYNCFS_MIN)
-			r = lt_fsync(s->fd, s->path);
 	}
-	if (!r && parts >= TAPE_SYNCFS_MIN)
-		r = lt_syncfs(fd, vault_dir(v));
-	if (r || (r = idx_begin(v)))
-		return r;
-	for (i = 0; i < t->nsegs && !r; i++) {
+	c = xcalloc(1, sizeof(*c));
+	c->parts = xcalloc(parts, sizeof(*c->parts));
+	c->seal = seal;
+	for (i = 0; i < t->nsegs; i++) {
 		struct tseg *s = t->segs[i];
-		struct idx_segment next = s->idx;
+		struct commit_part *p;
 		if (!s->commit_now)
 			continue;
-		for (j = 0; j < s->npend && !r; j++) {
+		p = &c->parts[c->nparts++];
+		p->s = s;
+		p->end = s->end;
+		p->commit_no = s->commit_no;
+		p->pend = s->pend;
+		p->npend = s->npend;
+		p->hdrs = s->hdrs;
+		s->pend = NULL;
+		s->npend = s->pend_alloc = 0;
+		buf_init(&s->hdrs, 0);
+		s->commit_now = 0;
+	}
+	*out = c;
+	return 0;
+}
+
+static int commit_index(struct tape *t, struct commit *c)
+{
+	struct vault *v = t->v;
+	int r = 0;
+	size_t i, j;
+
+	if (!c)
+		return 0;
+	if (c->nparts < TAPE_SYNCFS_MIN) {
+		for (i = 0; i < c->nparts && !r; i++)
+			r = lt_fsync(c->parts[i].s->fd, c->parts[i].s->path);
+	} else {
+		r = lt_syncfs(c->parts[0].s->fd, vault_dir(v));
+	}
+	if (r || (r = idx_begin(v)))
+		return r;
+	for (i = 0; i < c->nparts && !r; i++) {
+		struct commit_part *p = &c->parts[i];
+		struct idx_segment next = p->s->idx;
+		for (j = 0; j < p->npend && !r; j++) {
 			struct frame_header h;
 			size_t need;
-			const uint8_t *hp = (const uint8_t *)s->hdrs.data +
-					    s->pend[j].hdr_off;
-			r = frame_parse_header(hp, s->hdrs.len - s->pend[j].hdr_off,
+			const uint8_t *hp = (const uint8_t *)p->hdrs.data +
+					    p->pend[j].hdr_off;
+			r = frame_parse_header(hp, p->hdrs.len - p->pend[j].hdr_off,
 					       &h, &need);
 			if (!r)
-				r = idx_add_block(v, s->idx.rowid, &s->pend[j].b, &h);
+				r = idx_add_block(v, next.rowid, &p->pend[j].b, &h);
 		}
-		next.committed_end = s->end;
-		next.next_frame = s->commit_no + 1;
-		next.sealed = seal;
+		next.committed_end = p->end;
+		next.next_frame = p->commit_no + 1;
+		next.sealed = c->seal;
 		if (!r)
 			r = idx_update_segment(v, &next);
 	}
@@ -961,18 +1073,25 @@ static int commit_frames(struct tape *t, int seal, struct buf *frame)
 		idx_rollback(v);
 		return r;
 	}
-	for (i = 0; i < t->nsegs; i++) {
-		struct tseg *s = t->segs[i];
-		if (!s->commit_now)
-			continue;
-		s->idx.committed_end = s->end;
-		s->idx.next_frame = s->commit_no + 1;
-		s->idx.sealed = seal;
-		s->npend = 0;
-		buf_reset(&s->hdrs);
-		s->commit_now = 0;
+	for (i = 0; i < c->nparts; i++) {
+		struct commit_part *p = &c->parts[i];
+		p->s->idx.committed_end = p->end;
+		p->s->idx.next_frame = p->commit_no + 1;
+		p->s->idx.sealed = c->seal;
 	}
 	return 0;
+}
+
+static void commit_free(struct commit *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nparts; i++) {
+		free(c->parts[i].pend);
+		buf_release(&c->parts[i].hdrs);
+	}
+	free(c->parts);
+	free(c);
 }
 
 /* Marks whether s takes a commit frame in the next commit, and numbers
@@ -989,6 +1108,7 @@ static void reserve_commit(struct tseg *s, int takes)
  * (tape_close). */
 static int commit(struct tape *t, int seal)
 {
+	struct commit *c = NULL;
 	int r = 0;
 	size_t i;
 
@@ -1000,8 +1120,9 @@ static int commit(struct tape *t, int seal)
 		r = settle_deferred(t);
 	for (i = 0; i < t->nsegs && !r; i++)
 		reserve_commit(t->segs[i], takes_commit(t->segs[i], seal));
-	if (!r)
-		r = commit_frames(t, seal, &t->frame);
+	if (!r && !(r = commit_write(t, seal, &t->frame, &c)))
+		r = commit_index(t, c);
+	commit_free(c);
 	if (r) {
 		rollback_all(t);
 		return r;
@@ -1052,7 +1173,7 @@ static int can_commit_behind(struct tape *t)
 	int ok;
 
 	pthread_mutex_lock(&w->mu);
-	ok = !w->commit_queued;
+	ok = !w->commit_queued && !w->sync;
 	for (size_t i = 0; i < t->nsegs && ok; i++)
 		ok = t->segs[i]->end_seen + (int64_t)t->segs[i]->block.len <
 		     TAPE_SEGMENT_MAX;

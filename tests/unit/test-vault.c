@@ -381,6 +381,56 @@ TEST(commits_behind_on_one_cpu)
 	commits_behind(1);
 }
 
+/*
+ * A commit behind writes its commit frame in its turn and leaves the
+ * sync and the index transaction to the sealer (note 11). While another
+ * writer holds the index, so that no commit can finish, the tape's
+ * appends go on well past what the sealer's queue holds, where they used
+ * to wait for the commit; the index learns of the blocks once it is free.
+ */
+TEST(appends_do_not_wait_for_the_sync_of_a_commit_behind)
+{
+	struct tape_options opt = TAPE_OPTIONS_INIT;
+	struct vault *v, *other, *reader;
+	struct tape *t;
+	char text[64];
+
+	fresh("behind-sync");
+	v = open_unlocked();
+	other = open_unlocked();
+	reader = open_unlocked();
+	opt.block_size = 512;
+	opt.sealer = opt.live = opt.autocommit = opt.commit_behind = 1;
+	/* Longer than the appends below take, so that the next commit,
+	 * which would wait for this one, is not due while they run. */
+	opt.flush_interval_ns = 1000000000LL;
+	ASSERT_OK(tape_open(&t, v, &opt));
+	append(t, "s", T0, "note", "record 00000");	/* the segment, indexed */
+	ASSERT_OK(idx_begin(other));
+	usleep(1100000);
+	/* Past the interval: this append queues the commit of the first. */
+	for (int i = 1; i < 2000; i++) {
+		snprintf(text, sizeof(text), "record %05d", i);
+		if (tape_append(t, "s", T0 + i, "note", text, strlen(text)))
+			TEST_FAIL("append %d: %s", i, lt_errmsg());
+	}
+	/* About 70 blocks went by while no commit could finish (read
+	 * through a handle of its own: the sealer is using v's index). */
+	ASSERT_EQ(count_prefix(reader), 0);
+	vault_free(reader);
+	idx_rollback(other);
+	ASSERT_OK(tape_close(t));
+	ASSERT_EQ(count_prefix(v), 2000);
+	{
+		struct vault_verify_stats st;
+		ASSERT_OK(vault_verify(v, NULL, NULL, &st));
+		ASSERT_EQ(st.records, 2000);
+		ASSERT_EQ(st.problems, 0);
+	}
+	vault_free(other);
+	vault_free(v);
+}
+
 static void sum_stats(void *ctx, const struct vault_stat_row *row)
 {
 	uint64_t *sums = ctx;
@@ -859,6 +909,7 @@ TEST_LIST = {
 	TEST_ENTRY(a_full_disk_while_the_sealer_makes_segments),
 	TEST_ENTRY(commits_behind_on_the_sealer_thread),
 	TEST_ENTRY(commits_behind_on_one_cpu),
+	TEST_ENTRY(appends_do_not_wait_for_the_sync_of_a_commit_behind),
 	TEST_ENTRY(commits_behind_keep_ordinary_output_compressed),
 	TEST_ENTRY(commits_behind_fail_and_die_cleanly),
 	TEST_ENTRY(rollback_and_abort_keep_nothing),
