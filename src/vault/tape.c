@@ -95,6 +95,12 @@
  *     and frames written after it wait for the next commit. A drain
  *     waits for the sync too, so that the caller still finds the index
  *     and committed ends settled when it touches them.
+ *     A new segment of such a tape (a session's first record, the next
+ *     day's at midnight) is made by the sealer too, as in note 10 but
+ *     with rule 2's syncs and its index row, queued before any block of
+ *     it: the caller does not wait for about five syncs before the
+ *     session's output goes on. If that fails, the error is the tape's
+ *     as in note 7, and a rollback drops the segment, which has no files.
  */
 #define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
@@ -173,7 +179,7 @@ struct tseg {
 enum job_kind {
 	JOB_BLOCK,		/* seal block and write it */
 	JOB_FRAME,		/* block is a sealed frame already: write it */
-	JOB_CREATE,		/* make s's files (note 10) */
+	JOB_CREATE,		/* make s's files (notes 10, 11) */
 	JOB_COMMIT,		/* commit what the jobs before wrote (note 11) */
 };
 
@@ -184,6 +190,8 @@ struct seal_job {
 	const char *names[FRAME_MAX_KINDS];
 	struct buf block;
 	size_t plain_len;	/* JOB_FRAME: of the block sealed in it */
+	struct tseg **segs;	/* JOB_COMMIT: the segments it commits */
+	size_t nsegs;
 };
 
 #define SEAL_QUEUE 3
@@ -416,8 +424,29 @@ out:
 	return r;
 }
 
-static int queue_create(struct tape *t, struct tseg *s);
+/* Rule 2's last step: the index learns of s, whose files are durable.
+ * On failure s is left without files, as seg_files() leaves it. */
+static int seg_index(struct tape *t, struct tseg *s)
+{
+	int r;
 
+	if (!(r = idx_begin(t->v)) &&
+	    ((r = idx_add_segment(t->v, &s->idx)) || (r = idx_commit(t->v)))) {
+		idx_rollback(t->v);
+		s->idx.rowid = 0;
+	}
+	if (r) {
+		seg_discard(t, s);
+		close(s->fd);
+		s->fd = -1;
+		free(s->path);
+		s->path = NULL;
+		s->key_written = 0;
+	}
+	return r;
+}
+
+static int queue_create(struct tape *t, struct tseg *s);
 static int drain(struct tape *t);
 
 /* ids: the segment id and key id to use (forget.c names them in its
@@ -426,11 +455,13 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 		      const uint8_t (*ids)[VAULT_ID_LEN], struct tseg **out)
 {
 	struct tseg *s;
+	/* The sealer makes it: note 10, or note 11, where the index is the
+	 * sealer's while jobs are queued. */
+	int queued = t->sealer && !ids &&
+		     (!t->opt.autocommit || t->opt.commit_behind);
 	int r;
 
-	/* The index below is the sealer's while a commit is queued (note
-	 * 11); t->segs is read by that commit too. */
-	if (t->opt.commit_behind && (r = drain(t)))
+	if (t->opt.commit_behind && !queued && (r = drain(t)))
 		return r;
 	s = xcalloc(1, sizeof(*s));
 	s->fd = -1;
@@ -460,21 +491,10 @@ static int seg_create(struct tape *t, const char *stream, int32_t day,
 	s->idx.next_frame = 0;
 	s->end = s->end_seen = SEG_HEADER_LEN;
 
-	if (s->deferred && t->sealer)
-		r = queue_create(t, s);		/* note 10 */
-	else
-		r = seg_files(t->v, s);
-	if (!r && !s->deferred) {
-		/* Rule 2: key file, then segment header, then the index. */
-		if (!(r = idx_begin(t->v)) &&
-		    ((r = idx_add_segment(t->v, &s->idx)) ||
-		     (r = idx_commit(t->v)))) {
-			idx_rollback(t->v);
-			s->idx.rowid = 0;
-		}
-		if (r)
-			seg_discard(t, s);
-	}
+	if (queued)
+		r = queue_create(t, s);
+	else if (!(r = seg_files(t->v, s)) && !s->deferred)
+		r = seg_index(t, s);	/* rule 2: after its files */
 	if (r) {
 		tseg_free(s);
 		return r;
@@ -550,8 +570,8 @@ struct commit {
 	int seal;
 };
 
-static int commit_write(struct tape *t, int seal, struct buf *frame,
-			struct commit **out);
+static int commit_write(struct tseg **segs, size_t nsegs, int seal,
+			struct buf *frame, struct commit **out);
 static int commit_index(struct tape *t, struct commit *c);
 static void commit_free(struct commit *c);
 
@@ -579,12 +599,14 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 	 * its last commit anyway. */
 	if (skip)
 		;
-	else if (j->kind == JOB_CREATE)
-		r = seg_files(w->v, j->s);
+	else if (j->kind == JOB_CREATE) {
+		if (!(r = seg_files(w->v, j->s)) && !j->s->deferred)
+			r = seg_index(w->t, j->s);
+	}
 	else if (j->kind == JOB_FRAME)
 		r = put_frame(j->s, &j->h, &j->block, j->plain_len);
 	else if (j->kind == JOB_COMMIT)
-		r = commit_write(w->t, 0, frame, &c);
+		r = commit_write(j->segs, j->nsegs, 0, frame, &c);
 	else
 		r = write_block(j->s, &j->h, j->names, &j->block, level, cctx,
 				frame, scratch);
@@ -596,8 +618,10 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 	}
 	if (j->kind == JOB_COMMIT) {
 		w->commit_queued = 0;
-		for (size_t i = 0; i < w->t->nsegs; i++)
-			w->t->segs[i]->end_seen = w->t->segs[i]->end;
+		for (size_t i = 0; i < j->nsegs; i++)
+			j->segs[i]->end_seen = j->segs[i]->end;
+		free(j->segs);
+		j->segs = NULL;
 		/* The sync and the index are the sealer's, whoever wrote. */
 		if (c) {
 			w->sync = c;
@@ -886,9 +910,9 @@ static int rollback_all(struct tape *t)
 	drain(t);	/* its error is the one being rolled back */
 	for (size_t i = 0; i < t->nsegs; i++) {
 		struct tseg *s = t->segs[i];
-		if (s->deferred) {
+		if (s->deferred || s->fd < 0) {
 			/* Nothing of it was ever committed nor indexed, and
-			 * its files may not even exist (notes 9, 10). */
+			 * its files may not even exist (notes 9 to 11). */
 			seg_discard(t, s);
 			tseg_free(s);
 			continue;
@@ -974,8 +998,8 @@ static int takes_commit(const struct tseg *s, int seal)
  * a buffer of the running thread's. On failure the caller rolls back,
  * which truncates what was written.
  */
-static int commit_write(struct tape *t, int seal, struct buf *frame,
-			struct commit **out)
+static int commit_write(struct tseg **segs, size_t nsegs, int seal,
+			struct buf *frame, struct commit **out)
 {
 	struct commit *c;
 	uint8_t txn[FRAME_TXN_ID_LEN];
@@ -984,14 +1008,14 @@ static int commit_write(struct tape *t, int seal, struct buf *frame,
 	int r;
 
 	*out = NULL;
-	for (i = 0; i < t->nsegs; i++)
-		parts += (uint32_t)t->segs[i]->commit_now;
+	for (i = 0; i < nsegs; i++)
+		parts += (uint32_t)segs[i]->commit_now;
 	if (!parts)
 		return 0;
 	if (parts > 1)
 		randombytes_buf(txn, sizeof(txn));
-	for (i = 0; i < t->nsegs; i++) {
-		struct tseg *s = t->segs[i];
+	for (i = 0; i < nsegs; i++) {
+		struct tseg *s = segs[i];
 		if (!s->commit_now)
 			continue;
 		buf_reset(frame);
@@ -1011,8 +1035,8 @@ static int commit_write(struct tape *t, int seal, struct buf *frame,
 	c = xcalloc(1, sizeof(*c));
 	c->parts = xcalloc(parts, sizeof(*c->parts));
 	c->seal = seal;
-	for (i = 0; i < t->nsegs; i++) {
-		struct tseg *s = t->segs[i];
+	for (i = 0; i < nsegs; i++) {
+		struct tseg *s = segs[i];
 		struct commit_part *p;
 		if (!s->commit_now)
 			continue;
@@ -1120,7 +1144,7 @@ static int commit(struct tape *t, int seal)
 		r = settle_deferred(t);
 	for (i = 0; i < t->nsegs && !r; i++)
 		reserve_commit(t->segs[i], takes_commit(t->segs[i], seal));
-	if (!r && !(r = commit_write(t, seal, &t->frame, &c)))
+	if (!r && !(r = commit_write(t->segs, t->nsegs, seal, &t->frame, &c)))
 		r = commit_index(t, c);
 	commit_free(c);
 	if (r) {
@@ -1185,6 +1209,7 @@ static int can_commit_behind(struct tape *t)
  * 11). On failure the tape rolls back. */
 static int queue_commit(struct tape *t)
 {
+	struct seal_job *j;
 	uint32_t parts = 0;
 	int r = 0;
 	size_t i;
@@ -1196,7 +1221,13 @@ static int queue_commit(struct tape *t)
 		parts += (uint32_t)t->segs[i]->commit_now;
 	}
 	t->last_commit = lt_mono_ns();
-	if (!r && parts && job_slot(t, NULL, JOB_COMMIT, &r)) {
+	if (!r && parts && (j = job_slot(t, NULL, JOB_COMMIT, &r))) {
+		/* Its own list: the caller may add to t->segs meanwhile. */
+		j->segs = xmalloc(parts * sizeof(*j->segs));
+		j->nsegs = 0;
+		for (i = 0; i < t->nsegs; i++)
+			if (t->segs[i]->commit_now)
+				j->segs[j->nsegs++] = t->segs[i];
 		t->sealer->commit_queued = 1;
 		job_queue(t->sealer);
 	}
