@@ -25,7 +25,9 @@
 # and times the echo, directly and through each recorder; the cost is the
 # p99 difference. Then once more through labtape with every fsync made
 # to take 200 ms (strace fault injection, a slow or busy disk), a key
-# each 10 ms for 5 s, so that several commits fall among the keys.
+# each 10 ms for 5 s, so that several commits fall among the keys. The
+# throughput is measured with such a disk too (figure only, no target):
+# a commit's sync must not stall a flood of output (tape.c note 11).
 #
 # The labtape binary is $LABTAPE (default build/labtape).
 set -u
@@ -94,18 +96,20 @@ echo "# echo latency: $KEYS keystrokes each" >&2
 read -r E50_D E99_D < <($LIB echo "$KEYS" cat)
 read -r E50_S E99_S < <($LIB echo "$KEYS" script -q -c cat /dev/null)
 read -r E50_L E99_L < <($LIB echo "$KEYS" "$LABTAPE" shell -q -- cat)
-E99_SLOW=
+E99_SLOW= T_SLOW=
 if command -v strace >/dev/null; then
+	SLOW_DISK=(strace -f -qq --seccomp-bpf -o /dev/null
+		-e trace=fsync,fdatasync -e inject=fsync:delay_exit=200000
+		-e inject=fdatasync:delay_exit=200000)
 	echo "# echo latency with every fsync taking 200 ms: 500 keystrokes" >&2
-	read -r _ E99_SLOW < <($LIB echo 500 --pause 10 strace -f -qq \
-		--seccomp-bpf -o /dev/null -e trace=fsync,fdatasync \
-		-e inject=fsync:delay_exit=200000 \
-		-e inject=fdatasync:delay_exit=200000 \
+	read -r _ E99_SLOW < <($LIB echo 500 --pause 10 "${SLOW_DISK[@]}" \
 		"$LABTAPE" shell -q -- cat)
+	read -r T_SLOW _ < <(measure "labtape, each fsync taking 200 ms" \
+		"${SLOW_DISK[@]}" "$LABTAPE" shell -q -- cat "$TEXT")
 fi
 
 awk -v size="$SIZE_MB" -v tcat="$T_CAT" -v ts="$T_SCRIPT" -v tl="$T_LT" \
-    -v tr="$T_RELAY" -v e99slow="$E99_SLOW" -v runs="$RUNS" \
+    -v tr="$T_RELAY" -v e99slow="$E99_SLOW" -v runs="$RUNS" -v tslow="$T_SLOW" \
     -v ta="${T_AC:-}" -v rs="$R_SCRIPT" -v rl="$R_LT" -v ra="${R_AC:-}" \
     -v e50d="$E50_D" -v e99d="$E99_D" -v e50s="$E50_S" -v e99s="$E99_S" \
     -v e50l="$E50_L" -v e99l="$E99_L" -v vmb="$VAULT_MB" '
@@ -120,6 +124,8 @@ BEGIN {
 	if (ta != "")
 		printf "%-22s %10.2f %10.0f %8.1f M %14s\n", "asciinema rec", ta, mbs(ta), ra / 1024, "-"
 	printf "%-22s %10.2f %10.0f %8.1f M %14s\n", "labtape shell", tl, mbs(tl), rl / 1024, sprintf("%.0f/%.0f us", e50l, e99l)
+	if (tslow > 0)
+		printf "%-22s %10.2f %10.0f %10s %14s\n", "  fsync taking 200 ms", tslow, mbs(tslow), "-", "-"
 	printf "\n(the echo figures of cat are its pty echoing by itself: no recorder)\n"
 	printf "labtape vault after the runs: %d MiB for %d MiB recorded\n\n", vmb, size * runs
 	r = ts > 0 ? ts / tl : 0
@@ -135,6 +141,8 @@ BEGIN {
 	printf "%-52s %6.3f  %s\n", "echo delay added, p99 ms (< 1)", d, verdict(d < 1)
 	if (e99slow != "")
 		printf "%-52s %6.3f\n", "  echo p99 ms, each fsync taking 200 ms", e99slow / 1000
+	if (tslow > 0)
+		printf "%-52s %6.2f\n", "  throughput vs script -q, each fsync taking 200 ms", ts / tslow
 	printf "%-52s %6.1f  %s\n", "peak RSS, MiB (< 8)", rl / 1024, verdict(rl / 1024 < 8)
 }'
 exit $fail
