@@ -101,6 +101,8 @@
  *     it: the caller does not wait for about five syncs before the
  *     session's output goes on. If that fails, the error is the tape's
  *     as in note 7, and a rollback drops the segment, which has no files.
+ *     Its index row may be written while an earlier commit's sync runs
+ *     on the other thread, so the two take a lock of the index (idx_mu).
  */
 #define _GNU_SOURCE	/* SCHED_IDLE */
 #include <errno.h>
@@ -209,6 +211,9 @@ struct sealer {
 	int commit_queued;		/* a JOB_COMMIT has not run yet */
 	struct commit *sync;		/* written, to sync and index (note 11) */
 	int syncing;			/* someone is doing that */
+	/* The index, between a commit's sync and a segment's creation,
+	 * which may run beside it on the other thread (note 11). */
+	pthread_mutex_t idx_mu;
 	int err;			/* the first error, until drained */
 	char msg[256];
 	void *cctx;
@@ -582,6 +587,20 @@ static void commit_free(struct commit *c);
  * running; returns locked. One job runs at a time, oldest first, so
  * frames land in the order they were queued whichever thread runs them.
  */
+/* Makes s's files, and for a segment of a commit-behind tape tells the
+ * index (notes 10, 11). */
+static int create_job(struct sealer *w, struct tseg *s)
+{
+	int r = seg_files(w->v, s);
+
+	if (!r && !s->deferred) {
+		pthread_mutex_lock(&w->idx_mu);
+		r = seg_index(w->t, s);
+		pthread_mutex_unlock(&w->idx_mu);
+	}
+	return r;
+}
+
 static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 		    struct buf *scratch)
 {
@@ -599,10 +618,8 @@ static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 	 * its last commit anyway. */
 	if (skip)
 		;
-	else if (j->kind == JOB_CREATE) {
-		if (!(r = seg_files(w->v, j->s)) && !j->s->deferred)
-			r = seg_index(w->t, j->s);
-	}
+	else if (j->kind == JOB_CREATE)
+		r = create_job(w, j->s);
 	else if (j->kind == JOB_FRAME)
 		r = put_frame(j->s, &j->h, &j->block, j->plain_len);
 	else if (j->kind == JOB_COMMIT)
@@ -653,7 +670,9 @@ static void sync_commit(struct sealer *w)
 
 	w->syncing = 1;
 	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_lock(&w->idx_mu);
 	r = commit_index(w->t, c);
+	pthread_mutex_unlock(&w->idx_mu);
 	commit_free(c);
 	pthread_mutex_lock(&w->mu);
 	if (r && !w->err) {
@@ -703,10 +722,12 @@ static int sealer_start(struct tape *t)
 	for (unsigned i = 0; i < SEAL_QUEUE; i++)
 		buf_init(&w->jobs[i].block, 0);
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->idx_mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
 	if (pthread_create(&w->thread, NULL, seal_main, w)) {
 		pthread_mutex_destroy(&w->mu);
+		pthread_mutex_destroy(&w->idx_mu);
 		pthread_cond_destroy(&w->work);
 		pthread_cond_destroy(&w->done);
 		ZSTD_freeCCtx(w->cctx);
@@ -733,6 +754,7 @@ static void sealer_stop(struct sealer *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->idx_mu);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
 	ZSTD_freeCCtx(w->cctx);

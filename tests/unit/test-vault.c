@@ -604,6 +604,40 @@ TEST(a_full_disk_while_the_sealer_makes_segments)
 	ASSERT_EQ(count_files("segments", ".tmp"), 0);
 }
 
+/*
+ * A shell's tape across many days (a session left open for months, in
+ * fast motion): each day's segment is made by the sealer, its index row
+ * beside the sync of an earlier commit on the other thread (tape.c note
+ * 11), and past 64 open segments the oldest are retired in line. Every
+ * record is there, one segment a day, and the vault verifies.
+ */
+TEST(commits_behind_across_many_days)
+{
+	struct vault_verify_stats st;
+	struct vault *v;
+	struct tape *t;
+	char text[64];
+
+	fresh("behind-days");
+	v = open_unlocked();
+	ASSERT_OK(open_behind(v, &t, 512));
+	for (int i = 0; i < 8000; i++) {
+		if (i % 100 == 0)
+			usleep(2000);	/* a commit comes due each day */
+		snprintf(text, sizeof(text), "record %05d", i);
+		if (tape_append(t, "s", T0 + (int64_t)(i / 100) * DAY + i,
+				"note", text, strlen(text)))
+			TEST_FAIL("append %d: %s", i, lt_errmsg());
+	}
+	ASSERT_OK(tape_close(t));
+	ASSERT_EQ(count_prefix(v), 8000);
+	ASSERT_EQ(count_files("segments", ".seg"), 80);
+	ASSERT_OK(vault_verify(v, NULL, NULL, &st));
+	ASSERT_EQ(st.records, 8000);
+	ASSERT_EQ(st.problems, 0);
+	vault_free(v);
+}
+
 /* A shell's tape (tape.c note 11) whose flush interval is longer than a
  * test's appends take, so that no commit is due while they run. */
 static int open_behind_slow(struct vault *v, struct tape **t)
@@ -980,6 +1014,7 @@ TEST_LIST = {
 	TEST_ENTRY(a_sealer_error_rolls_back_to_the_last_commit),
 	TEST_ENTRY(a_full_disk_while_the_sealer_makes_segments),
 	TEST_ENTRY(a_commit_behind_tape_makes_its_segments_on_the_sealer),
+	TEST_ENTRY(commits_behind_across_many_days),
 	TEST_ENTRY(a_full_disk_when_the_sealer_makes_a_shells_segment),
 	TEST_ENTRY(commits_behind_on_the_sealer_thread),
 	TEST_ENTRY(commits_behind_on_one_cpu),
