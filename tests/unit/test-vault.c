@@ -277,9 +277,14 @@ TEST(a_sealer_error_rolls_back_to_the_last_commit)
 	vault_free(v);
 }
 
-/* The tape of a shell (tape.c note 11): commits every millisecond, run
+/* The tape of a shell (tape.c note 11): commits every interval_ns, run
  * by the sealer; blocks of block_size. */
-static int open_behind(struct vault *v, struct tape **t, size_t block_size)
+#define EVERY_MS 1000000LL
+/* Longer than a test's appends take, so no commit comes due while they
+ * run. */
+#define EVERY_S 1000000000LL
+static int open_behind(struct vault *v, struct tape **t, size_t block_size,
+		       int64_t interval_ns)
 {
 	struct tape_options opt = TAPE_OPTIONS_INIT;
 
@@ -288,7 +293,7 @@ static int open_behind(struct vault *v, struct tape **t, size_t block_size)
 	opt.live = 1;
 	opt.autocommit = 1;
 	opt.commit_behind = 1;
-	opt.flush_interval_ns = 1000000;
+	opt.flush_interval_ns = interval_ns;
 	return tape_open(t, v, &opt);
 }
 
@@ -330,6 +335,17 @@ static int count_prefix(struct vault *v)
 	return n;
 }
 
+/* The vault holds "record 00000" to n - 1, and verifies clean. */
+static void holds_prefix(struct vault *v, int n)
+{
+	struct vault_verify_stats st;
+
+	ASSERT_EQ(count_prefix(v), n);
+	ASSERT_OK(vault_verify(v, NULL, NULL, &st));
+	ASSERT_EQ(st.records, (uint64_t)n);
+	ASSERT_EQ(st.problems, 0);
+}
+
 /*
  * Commits behind: the index learns of blocks while the tape is open and
  * nobody calls tape_commit(), and closing leaves every record. On one
@@ -351,7 +367,7 @@ static void commits_behind(int one_cpu)
 		CPU_SET(sched_getcpu(), &one);
 		ASSERT(sched_setaffinity(0, sizeof(one), &one) == 0);
 	}
-	ASSERT_OK(open_behind(v, &t, 512));
+	ASSERT_OK(open_behind(v, &t, 512, EVERY_MS));
 	ASSERT_OK(append_records(t, 0, 5000));
 	/* Two intervals have passed since the first commit was queued, so
 	 * it has run, whoever ran it. */
@@ -361,13 +377,7 @@ static void commits_behind(int one_cpu)
 	ASSERT(seen > 0 && seen <= 5000);
 	ASSERT_OK(tape_close(t));
 	sched_setaffinity(0, sizeof(all), &all);
-	ASSERT_EQ(count_prefix(v), 5000);
-	{
-		struct vault_verify_stats st;
-		ASSERT_OK(vault_verify(v, NULL, NULL, &st));
-		ASSERT_EQ(st.records, 5000);
-		ASSERT_EQ(st.problems, 0);
-	}
+	holds_prefix(v, 5000);
 	vault_free(v);
 }
 
@@ -390,7 +400,6 @@ TEST(commits_behind_on_one_cpu)
  */
 TEST(appends_do_not_wait_for_the_sync_of_a_commit_behind)
 {
-	struct tape_options opt = TAPE_OPTIONS_INIT;
 	struct vault *v, *other, *reader;
 	struct tape *t;
 	char text[64];
@@ -399,12 +408,8 @@ TEST(appends_do_not_wait_for_the_sync_of_a_commit_behind)
 	v = open_unlocked();
 	other = open_unlocked();
 	reader = open_unlocked();
-	opt.block_size = 512;
-	opt.sealer = opt.live = opt.autocommit = opt.commit_behind = 1;
-	/* Longer than the appends below take, so that the next commit,
-	 * which would wait for this one, is not due while they run. */
-	opt.flush_interval_ns = 1000000000LL;
-	ASSERT_OK(tape_open(&t, v, &opt));
+	/* The next commit would wait for this one's: not due meanwhile. */
+	ASSERT_OK(open_behind(v, &t, 512, EVERY_S));
 	append(t, "s", T0, "note", "record 00000");
 	ASSERT_OK(tape_commit(t));	/* the segment made and indexed */
 	ASSERT_OK(idx_begin(other));
@@ -422,13 +427,7 @@ TEST(appends_do_not_wait_for_the_sync_of_a_commit_behind)
 	vault_free(reader);
 	idx_rollback(other);
 	ASSERT_OK(tape_close(t));
-	ASSERT_EQ(count_prefix(v), 2000);
-	{
-		struct vault_verify_stats st;
-		ASSERT_OK(vault_verify(v, NULL, NULL, &st));
-		ASSERT_EQ(st.records, 2000);
-		ASSERT_EQ(st.problems, 0);
-	}
+	holds_prefix(v, 2000);
 	vault_free(other);
 	vault_free(v);
 }
@@ -467,7 +466,7 @@ TEST(commits_behind_keep_ordinary_output_compressed)
 	CPU_SET(sched_getcpu(), &one);
 	ASSERT(sched_setaffinity(0, sizeof(one), &one) == 0);
 	/* Blocks closed only by commits: one record each interval. */
-	ASSERT_OK(open_behind(v, &t, 64 * 1024));
+	ASSERT_OK(open_behind(v, &t, 64 * 1024, EVERY_MS));
 	for (int i = 0; i < 100; i++) {
 		char line[8192];
 		size_t n = 0;
@@ -515,7 +514,8 @@ TEST(commits_behind_fail_and_die_cleanly)
 
 			if (!kill)
 				lt_fault_enospc(60000);
-			if (vault_open(&v, dir.data) || open_behind(v, &t, 512))
+			if (vault_open(&v, dir.data) ||
+			    open_behind(v, &t, 512, EVERY_MS))
 				_exit(200);
 			r = append_records(t, 0, 20000);
 			if (kill)
@@ -613,14 +613,13 @@ TEST(a_full_disk_while_the_sealer_makes_segments)
  */
 TEST(commits_behind_across_many_days)
 {
-	struct vault_verify_stats st;
 	struct vault *v;
 	struct tape *t;
 	char text[64];
 
 	fresh("behind-days");
 	v = open_unlocked();
-	ASSERT_OK(open_behind(v, &t, 512));
+	ASSERT_OK(open_behind(v, &t, 512, EVERY_MS));
 	for (int i = 0; i < 8000; i++) {
 		if (i % 100 == 0)
 			usleep(2000);	/* a commit comes due each day */
@@ -630,24 +629,9 @@ TEST(commits_behind_across_many_days)
 			TEST_FAIL("append %d: %s", i, lt_errmsg());
 	}
 	ASSERT_OK(tape_close(t));
-	ASSERT_EQ(count_prefix(v), 8000);
+	holds_prefix(v, 8000);
 	ASSERT_EQ(count_files("segments", ".seg"), 80);
-	ASSERT_OK(vault_verify(v, NULL, NULL, &st));
-	ASSERT_EQ(st.records, 8000);
-	ASSERT_EQ(st.problems, 0);
 	vault_free(v);
-}
-
-/* A shell's tape (tape.c note 11) whose flush interval is longer than a
- * test's appends take, so that no commit is due while they run. */
-static int open_behind_slow(struct vault *v, struct tape **t)
-{
-	struct tape_options opt = TAPE_OPTIONS_INIT;
-
-	opt.block_size = 512;
-	opt.sealer = opt.live = opt.autocommit = opt.commit_behind = 1;
-	opt.flush_interval_ns = 1000000000LL;
-	return tape_open(t, v, &opt);
 }
 
 /*
@@ -665,14 +649,13 @@ TEST(a_commit_behind_tape_makes_its_segments_on_the_sealer)
 	fresh("behind-create");
 	v = open_unlocked();
 	other = open_unlocked();
-	ASSERT_OK(open_behind_slow(v, &t));
+	ASSERT_OK(open_behind(v, &t, 512, EVERY_S));
 	ASSERT_OK(idx_begin(other));
 	ASSERT_OK(append_records(t, 0, 10));
 	idx_rollback(other);
 	ASSERT_OK(tape_close(t));
-	ASSERT_EQ(count_prefix(v), 10);
+	holds_prefix(v, 10);
 	ASSERT_EQ(count_files("segments", ".seg"), 1);
-	ASSERT_OK(vault_verify(v, NULL, NULL, NULL));
 	vault_free(other);
 	vault_free(v);
 }
@@ -685,13 +668,12 @@ TEST(a_commit_behind_tape_makes_its_segments_on_the_sealer)
  */
 TEST(a_full_disk_when_the_sealer_makes_a_shells_segment)
 {
-	struct vault_verify_stats st;
 	struct vault *v;
 	struct tape *t;
 
 	fresh("behind-create-enospc");
 	v = open_unlocked();
-	ASSERT_OK(open_behind(v, &t, 512));
+	ASSERT_OK(open_behind(v, &t, 512, EVERY_MS));
 	lt_fault_enospc(0);
 	ASSERT_EQ(append_records(t, 0, 2000), LT_ENOSPC);
 	ASSERT_EQ(count_files("segments", ".seg"), 0);
@@ -700,11 +682,9 @@ TEST(a_full_disk_when_the_sealer_makes_a_shells_segment)
 	lt_fault_enospc(-1);
 	ASSERT_OK(append_records(t, 0, 100));
 	ASSERT_OK(tape_close(t));
-	ASSERT_EQ(count_prefix(v), 100);
+	holds_prefix(v, 100);
 	ASSERT_EQ(count_files("segments", ".seg"), 1);
 	ASSERT_EQ(count_files("keys", ".key"), 1);
-	ASSERT_OK(vault_verify(v, NULL, NULL, &st));
-	ASSERT_EQ(st.problems, 0);
 	vault_free(v);
 }
 
