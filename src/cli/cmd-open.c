@@ -334,6 +334,8 @@ static int read_release(struct open_ctx *o)
 	size_t at, i, count = 0;
 	int r = 0, h;
 
+	if (!a)
+		return lt_error(LT_EIO, "%s: out of memory", o->file);
 	archive_read_support_format_tar(a);
 	if (archive_read_open(a, o, NULL, tar_read, NULL) != ARCHIVE_OK) {
 		r = o->failed ? LT_EAUTH

@@ -62,6 +62,9 @@ static int open_zip(const char *path, struct archive **out)
 {
 	struct archive *a = archive_read_new();
 
+	*out = NULL;
+	if (!a)
+		return lt_error(LT_EIO, "%s: out of memory", path);
 	archive_read_support_format_zip(a);
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
 		int r = lt_error(LT_EINVAL, "%s: cannot read it as a ZIP: %s",

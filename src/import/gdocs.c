@@ -373,12 +373,14 @@ static int op_error(struct replay *rp, const char *fmt, ...)
 	return r;
 }
 
-/* An integer member of op, >= min; *present says whether it is there. */
+/* An integer member of op, >= min; *present says whether it is there
+ * (*out is 0 if not, so that no caller reads an unset value). */
 static int get_int(struct replay *rp, json_t *op, const char *key,
 		   int64_t min, int64_t *out, int *present)
 {
 	json_t *v = json_object_get(op, key);
 
+	*out = 0;
 	*present = v != NULL;
 	if (!v)
 		return 0;
