@@ -1,9 +1,11 @@
+#define _GNU_SOURCE	/* struct ucred, for SO_PEERCRED */
 #include "ctl.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -14,27 +16,79 @@
 #include "xalloc.h"
 #include "banned.h"
 
-int ctl_connect(struct ctl *c)
+int ctl_connect_path(struct ctl *c, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct buf path = BUF_INIT;
 
-	config_socket_path(&path);
-	c->path = buf_detach(&path, NULL);
+	c->fd = -1;
+	c->path = xstrdup(path);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		ctl_close(c);
+		return lt_error(LT_ENOENT, "socket path '%s' is too long", path);
+	}
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
+	if (c->fd < 0) {
+		ctl_close(c);
 		return lt_error_errno(LT_EIO, "cannot create a socket");
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = lt_error(errno == ENOENT || errno == ECONNREFUSED ?
-				 LT_ENOENT : LT_EIO,
-				 "no recorder is running (nothing answers on "
-				 "'%s'; start one with 'labtape record')",
-				 c->path);
+		int r = lt_error_errno(errno == ENOENT || errno == ECONNREFUSED ?
+				       LT_ENOENT : LT_EIO,
+				       "nothing answers on '%s'", path);
 		ctl_close(c);
 		return r;
 	}
 	return 0;
+}
+
+int ctl_connect(struct ctl *c)
+{
+	struct buf path = BUF_INIT;
+	int r;
+
+	config_socket_path(&path);
+	if ((r = ctl_connect_path(c, path.data)))
+		r = lt_error(r, "no recorder is running (nothing answers on "
+			     "'%s'; start one with 'labtape record')",
+			     path.data);
+	buf_release(&path);
+	return r;
+}
+
+int ctl_listen(const char *path, int *fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int r;
+
+	*fd = -1;
+	if ((r = lt_socket_dir(path)))
+		return r;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (*fd < 0)
+		return lt_error_errno(LT_EIO, "cannot create a socket");
+	unlink(path);
+	old = umask(077);
+	r = bind(*fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || chmod(path, 0600) < 0 || listen(*fd, 8) < 0) {
+		r = lt_error_errno(LT_EIO, "cannot listen on '%s'", path);
+		close(*fd);
+		*fd = -1;
+		return r;
+	}
+	return 0;
+}
+
+int ctl_peer_is_me(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	       cred.uid == getuid();
 }
 
 void ctl_close(struct ctl *c)

@@ -570,23 +570,10 @@ static int someone_listens(const char *path)
 
 int control_listen(struct recorder *rec, const char *path)
 {
-	struct buf dir = BUF_INIT;
-	struct stat st;
 	mode_t old;
 	int r;
 
-	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return lt_error(LT_EINVAL, "socket path '%s' is too long (set "
-				"LABTAPE_SOCKET to a shorter one)", path);
-	lt_dirname(path, &dir);
-	r = lt_mkdirs(dir.data, 0700);
-	if (!r && (stat(dir.data, &st) < 0 || st.st_uid != getuid() ||
-		   (st.st_mode & 077))) {
-		r = lt_error(LT_EINVAL, "'%s' must be a folder of yours that no "
-			     "one else can open (chmod 700)", dir.data);
-	}
-	buf_release(&dir);
-	if (r)
+	if ((r = lt_socket_dir(path)))
 		return r;
 	if (someone_listens(path))
 		return lt_error(LT_EBUSY, "a recorder is already running (its "

@@ -10,6 +10,7 @@
 #include <ini.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "ltime.h"
 #include "parse.h"
 #include "xalloc.h"
@@ -66,6 +67,16 @@ void config_socket_path(struct buf *out)
 		buf_addf(out, "%s/labtape/control", e);
 	else
 		buf_addf(out, "/tmp/labtape-%ld/control", (long)getuid());
+}
+
+void config_session_socket_path(struct buf *out, const char *id)
+{
+	struct buf control = BUF_INIT;
+
+	config_socket_path(&control);
+	lt_dirname(control.data, out);
+	buf_addf(out, "/session-%s", id);
+	buf_release(&control);
 }
 
 void config_cache_dir(struct buf *out)

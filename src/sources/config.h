@@ -91,6 +91,12 @@ int config_load(struct config *c, const char *path, int missing_ok);
  * $XDG_RUNTIME_DIR/labtape/control, else /tmp/labtape-UID/control.
  */
 void config_socket_path(struct buf *out);
+/*
+ * The socket of the running `labtape shell` session id, beside the
+ * recorder's: "session-ID" in the control socket's folder. `labtape mark`
+ * inside the session ($LABTAPE_SESSION) sends its marker there.
+ */
+void config_session_socket_path(struct buf *out, const char *id);
 
 /*
  * labtape's cache (never recorded, private to the user): $LABTAPE_CACHE_DIR

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -258,6 +259,33 @@ int lt_mkdirs(const char *path, mode_t mode)
 int lt_mkdirs_nosync(const char *path, mode_t mode)
 {
 	return mkdirs(path, mode, 0);
+}
+
+int lt_private_dir(const char *dir)
+{
+	struct stat st;
+	int r = lt_mkdirs_nosync(dir, 0700);
+
+	if (!r && (stat(dir, &st) < 0 || st.st_uid != getuid() ||
+		   (st.st_mode & 077))) {
+		r = lt_error(LT_EINVAL, "'%s' must be a folder of yours that no "
+			     "one else can open (chmod 700)", dir);
+	}
+	return r;
+}
+
+int lt_socket_dir(const char *path)
+{
+	struct buf dir = BUF_INIT;
+	int r;
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return lt_error(LT_EINVAL, "socket path '%s' is too long (set "
+				"LABTAPE_SOCKET to a shorter one)", path);
+	lt_dirname(path, &dir);
+	r = lt_private_dir(dir.data);
+	buf_release(&dir);
+	return r;
 }
 
 static int mkdirs(const char *path, mode_t mode, int sync)

@@ -52,6 +52,14 @@ int lt_mkdirs(const char *path, mode_t mode);
 /* The same without the syncs, for caches that need not survive a crash. */
 int lt_mkdirs_nosync(const char *path, mode_t mode);
 
+/* Makes dir (mkdir -p, mode 0700, no syncs: sockets' folders live in
+ * memory) and checks that it is the user's and closed to everyone else.
+ * 0, or LT_EIO / LT_EINVAL with a message saying what to do. */
+int lt_private_dir(const char *dir);
+/* For a Unix socket at path: checks that the path fits in a socket
+ * address and makes its folder with lt_private_dir. */
+int lt_socket_dir(const char *path);
+
 /* The directory part of path, in out. */
 void lt_dirname(const char *path, struct buf *out);
 /* The last part of path, trailing slashes left out ("a/b/" gives "b"),
