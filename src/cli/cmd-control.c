@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "config.h"
 #include "ctl.h"
 #include "error.h"
 #include "ltime.h"
@@ -246,10 +248,38 @@ int cmd_lock(int argc, char **argv)
 static const char mark_usage[] =
 	"usage: labtape mark TEXT...\n"
 	"\nRecords a marker now: a point in time to find again (\"run 7 starts\").\n"
-	"Inside 'labtape shell' the marker joins that session.\n";
+	"Inside 'labtape shell' the marker joins that session, with or without\n"
+	"a recorder running.\n";
 static const char note_usage[] =
 	"usage: labtape note TEXT...\n"
 	"\nRecords a note now: a thought, in your own words.\n";
+
+/*
+ * Inside `labtape shell`, a marker goes to the session's own socket, so
+ * that it lands on the session's tape with or without a recorder. Returns
+ * 1 with *rc set (req consumed) if the session answered; 0 if nothing
+ * answers there (a session that ended, a different runtime folder), for
+ * the recorder to take the marker.
+ */
+static int to_session(const char *session, json_t *req, int *rc)
+{
+	struct ctl c = { -1, NULL };
+	struct buf path = BUF_INIT;
+	json_t *resp = NULL;
+	int r;
+
+	config_session_socket_path(&path, session);
+	r = ctl_connect_path(&c, path.data);
+	buf_release(&path);
+	if (r)
+		return 0;
+	r = ctl_call(&c, req, &resp);
+	ctl_close(&c);
+	json_decref(resp);
+	json_decref(req);
+	*rc = r ? cli_error("session %s: %s", session, lt_errmsg()) : 0;
+	return 1;
+}
 
 static int text_cmd(int argc, char **argv, const char *cmd, const char *usage)
 {
@@ -268,8 +298,11 @@ static int text_cmd(int argc, char **argv, const char *cmd, const char *usage)
 		buf_addf(&text, "%s%s", i > optind ? " " : "", argv[i]);
 	req = json_pack("{s:s, s:s}", "cmd", cmd, "text", text.data);
 	buf_release(&text);
-	if (session && *session)
+	if (session && *session) {
 		json_object_set_new(req, "session", json_string(session));
+		if (!strcmp(cmd, "mark") && to_session(session, req, &rc))
+			return rc;
+	}
 	return call(req, NULL);
 }
 

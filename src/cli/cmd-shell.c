@@ -19,7 +19,14 @@
  * begins with one. The [exclude] rules of the configuration apply as in
  * the recorder (source "shell", and the time of day), checked before each
  * record: an excluded session runs its command but records nothing.
+ *
+ * The session listens on a socket of its own beside the recorder's
+ * (config_session_socket_path), so that `labtape mark` inside it lands
+ * on its tape whether or not a recorder runs (doc/protocol.md). The poll
+ * loop serves it: a few connections of one-line requests, answered at
+ * once, none able to hold up the terminal.
  */
+#define _GNU_SOURCE	/* accept4 */
 #include <errno.h>
 #include <malloc.h>
 #include <fcntl.h>
@@ -64,7 +71,8 @@ static const char usage[] =
 	"it is written directly, within a flush interval ([record]\n"
 	"flush_interval), whether or not 'labtape record' runs, and needs no\n"
 	"passphrase. While a running recorder is paused, nothing is recorded.\n"
-	"Inside, LABTAPE_SESSION=ID, so 'labtape mark TEXT' joins the session.\n"
+	"Inside, LABTAPE_SESSION=ID, and 'labtape mark TEXT' joins the session\n"
+	"(through the session's own socket, with or without a recorder).\n"
 	"\n"
 	"  --input         also record keystrokes (term.in); or [shell] input\n"
 	"                  = yes in the configuration. Never while the\n"
@@ -80,6 +88,9 @@ static const char usage[] =
 /* After the command exits, output still arriving from its background
  * jobs is relayed until the pty is quiet this long (or closed). */
 #define DRAIN_QUIET_MS 100
+/* The session's socket: connections at once, and a request's size. */
+#define MARK_CONNS 4
+#define MARK_LINE_MAX (64 * 1024)
 
 struct session {
 	struct tape *tape;
@@ -324,6 +335,11 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+struct mark_conn {
+	int fd;			/* -1: a free slot */
+	struct buf in;		/* what came, up to a whole line */
+};
+
 struct relay {
 	struct session *s;
 	struct term_child child;
@@ -335,6 +351,8 @@ struct relay {
 	char *out;		/* CHUNK bytes from the master */
 	char *in;		/* CHUNK bytes from stdin, for the master */
 	size_t inlen, inoff;	/* in[inoff..inlen) still to write */
+	int listen_fd;		/* the session's socket, or -1 */
+	struct mark_conn conns[MARK_CONNS];
 };
 
 /* Handles the signals the pipe holds. Returns 1 if the loop must end. */
@@ -447,13 +465,123 @@ static int from_master(struct relay *r)
 	return closed;
 }
 
+/* ---- The session's socket: markers from inside ----------------------- */
+
+/* Why the session records nothing now, or NULL if it records. */
+static const char *not_recording(struct session *s)
+{
+	if (recording(s))
+		return NULL;
+	if (s->failed)
+		return "recording this session failed";
+	if (s->paused)
+		return "the recorder is paused: nothing is recorded";
+	return "an exclusion rule keeps this session from being recorded";
+}
+
+/* The answer to one request line (doc/protocol.md, "A session's
+ * socket"); the caller json_decref()s it. */
+static json_t *mark_answer(struct session *s, const char *line, size_t n)
+{
+	json_t *req = json_loadb(line, n, 0, NULL), *text;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *why;
+	json_t *ans;
+
+	text = json_object_get(req, "text");
+	if (!json_is_object(req))
+		why = "a request is one JSON object on one line";
+	else if (!cmd || strcmp(cmd, "mark"))
+		why = "a session's socket takes \"mark\" only (the recorder's "
+		      "takes the rest)";
+	else if (!json_is_string(text))
+		why = "\"text\" is missing";
+	else
+		why = not_recording(s);
+	if (why) {
+		ans = json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	} else {
+		put_json(s, "marker", json_pack("{s:O, s:s}", "text", text,
+						"session", s->id));
+		ans = s->failed ? json_pack("{s:b, s:s}", "ok", 0, "error",
+					    lt_errmsg())
+				: json_pack("{s:b}", "ok", 1);
+	}
+	json_decref(req);
+	return ans;
+}
+
+static void mark_close(struct mark_conn *m)
+{
+	close(m->fd);
+	m->fd = -1;
+	buf_release(&m->in);
+}
+
+static void mark_accept(struct relay *r)
+{
+	int fd;
+
+	while ((fd = accept4(r->listen_fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct mark_conn *m = NULL;
+		for (int i = 0; i < MARK_CONNS && !m; i++)
+			if (r->conns[i].fd < 0)
+				m = &r->conns[i];
+		if (!m || !ctl_peer_is_me(fd)) {
+			close(fd);	/* busy, or not the user's */
+			continue;
+		}
+		m->fd = fd;
+		buf_init(&m->in, 0);
+		m->in.cap = MARK_LINE_MAX;
+	}
+}
+
+/* Reads what a connection sent and answers each whole line. */
+static void mark_read(struct relay *r, struct mark_conn *m)
+{
+	char *nl;
+	ssize_t n;
+
+	if (buf_grow(&m->in, 4096)) {	/* past MARK_LINE_MAX */
+		mark_close(m);
+		return;
+	}
+	n = read(m->fd, m->in.data + m->in.len, m->in.alloc - m->in.len - 1);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		mark_close(m);
+		return;
+	}
+	buf_setlen(&m->in, m->in.len + (size_t)n);
+	while ((nl = memchr(m->in.data, '\n', m->in.len))) {
+		size_t len = (size_t)(nl - m->in.data);
+		json_t *ans = mark_answer(r->s, m->in.data, len);
+		char *text = json_dumps(ans, JSON_COMPACT);
+		size_t tl = text ? strlen(text) : 0;
+		int ok = text && write(m->fd, text, tl) == (ssize_t)tl &&
+			 write(m->fd, "\n", 1) == 1;
+
+		free(text);
+		json_decref(ans);
+		if (!ok) {	/* a client that does not read its answers */
+			mark_close(m);
+			return;
+		}
+		memmove(m->in.data, nl + 1, m->in.len - len - 1);
+		buf_setlen(&m->in, m->in.len - len - 1);
+	}
+}
+
 static void relay_run(struct relay *r)
 {
 	int64_t next_check = lt_mono_ns() + STATUS_EVERY_NS;
 
 	for (;;) {
-		struct pollfd pf[3];
-		nfds_t nfds = 2;
+		struct pollfd pf[4 + MARK_CONNS];
+		nfds_t nfds = 2, in_at = 0, listen_at = 0, conn_at;
 		int64_t now = lt_mono_ns();
 		int timeout, k;
 
@@ -462,7 +590,16 @@ static void relay_run(struct relay *r)
 		if (r->inlen)
 			pf[1].events |= POLLOUT;
 		else if (r->stdin_open && !r->reaped)
-			pf[nfds++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+			pf[in_at = nfds++] = (struct pollfd){ STDIN_FILENO,
+							      POLLIN, 0 };
+		if (r->listen_fd >= 0)
+			pf[listen_at = nfds++] = (struct pollfd){ r->listen_fd,
+								  POLLIN, 0 };
+		conn_at = nfds;
+		for (int i = 0; i < MARK_CONNS; i++)
+			if (r->conns[i].fd >= 0)
+				pf[nfds++] = (struct pollfd){ r->conns[i].fd,
+							      POLLIN, 0 };
 		timeout = next_check > now ?
 			  (int)((next_check - now) / 1000000) + 1 : 0;
 		if (r->reaped && timeout > DRAIN_QUIET_MS)
@@ -487,11 +624,18 @@ static void relay_run(struct relay *r)
 			break;
 		if (r->inlen && (pf[1].revents & POLLOUT))
 			to_master(r);
-		if (nfds > 2 && pf[2].revents) {
+		if (in_at && pf[in_at].revents) {
 			from_stdin(r);
 			if (r->inlen)
 				to_master(r);
 		}
+		for (nfds_t i = conn_at; i < nfds; i++) {
+			for (int j = 0; j < MARK_CONNS; j++)
+				if (pf[i].revents && r->conns[j].fd == pf[i].fd)
+					mark_read(r, &r->conns[j]);
+		}
+		if (listen_at && pf[listen_at].revents)
+			mark_accept(r);
 	}
 }
 
@@ -542,9 +686,10 @@ int cmd_shell(int argc, char **argv)
 	};
 	struct cli c = { "shell", usage, NULL, NULL };
 	struct session s = { .payload = BUF_INIT };
-	struct relay r = { .s = &s, .stdin_open = 1, .stdout_open = 1 };
+	struct relay r = { .s = &s, .stdin_open = 1, .stdout_open = 1,
+			   .listen_fd = -1 };
 	struct config cfg;
-	struct buf cfgpath = BUF_INIT;
+	struct buf cfgpath = BUF_INIT, sock = BUF_INIT;
 	struct vault *v = NULL;
 	const struct filter_rule *rule;
 	struct termios tio;
@@ -552,6 +697,8 @@ int cmd_shell(int argc, char **argv)
 	uint8_t rnd[4];
 	int opt, input = -1, quiet = 0, tty, rc = 1, st;
 
+	for (int i = 0; i < MARK_CONNS; i++)
+		r.conns[i].fd = -1;
 	/* One malloc arena for both threads (the sealer's would be a second
 	 * one): a shell left open for days stays under 8 MiB. */
 	mallopt(M_ARENA_MAX, 1);
@@ -610,6 +757,10 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, "labtape: recording terminal session %s%s\n",
 			s.id, s.paused ? " (paused: nothing is recorded "
 			"until 'labtape resume')" : "");
+	config_session_socket_path(&sock, s.id);
+	if (ctl_listen(sock.data, &r.listen_fd))
+		fprintf(stderr, "labtape: %s; 'labtape mark' inside the session "
+			"goes to the recorder only\n", lt_errmsg());
 	if (term_spawn(&r.child, s.argv, tty ? &tio : NULL, &s.ws, s.id)) {
 		cli_error("%s", lt_errmsg());
 		goto out;
@@ -649,6 +800,14 @@ int cmd_shell(int argc, char **argv)
 			s.failed ? " (recording failed part-way)" : "");
 out:
 	restore_tty();
+	if (r.listen_fd >= 0) {
+		close(r.listen_fd);
+		unlink(sock.data);
+	}
+	for (int i = 0; i < MARK_CONNS; i++)
+		if (r.conns[i].fd >= 0)
+			mark_close(&r.conns[i]);
+	buf_release(&sock);
 	if (s.tape && tape_close(s.tape))
 		cli_error("session %s: %s", s.id, lt_errmsg());
 	vault_free(v);

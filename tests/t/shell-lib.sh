@@ -90,3 +90,12 @@ tm_gone() {
 tm_wait_gone() {
 	wait_until "${2:-20}" tm_gone "$1"
 }
+
+# cast_cat CAST OUT: what the real `asciinema cat` prints of CAST. It
+# needs a terminal (it opens /dev/tty): script gives it one, and its
+# stdout is a file so that nothing translates the bytes. asciinema is
+# Python: it needs a UTF-8 locale to print UTF-8.
+cast_cat() {
+	LC_ALL=C.UTF-8 script -qec "asciinema cat '$1' >'$2'" /dev/null \
+		</dev/null >/dev/null 2>&1
+}

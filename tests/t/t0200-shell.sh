@@ -102,6 +102,46 @@ term_bytes log7.json term.in >rec7
 expect_grep "typed-line-three" rec7
 expect_no_grep "typed-line-four" rec7
 
+# Without a recorder, 'labtape mark' inside lands on the session's own
+# tape through its socket, which refuses what is not a marker and is
+# gone when the session ends.
+cat >ask-session.py <<'EOF'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ["XDG_RUNTIME_DIR"] + "/labtape/session-" +
+          os.environ["LABTAPE_SESSION"])
+f = s.makefile("rwb")
+for req in sys.argv[1:]:
+    f.write(req.encode() + b"\n")
+    f.flush()
+    print(f.readline().decode().strip())
+EOF
+cat >inside.sh <<'EOF'
+"$LABTAPE" mark no recorder here || exit 1
+python3 ask-session.py '{"cmd":"status"}' '[1]' '{"cmd":"mark"}' \
+	'{"cmd":"mark","text":"over the socket"}' >answers || exit 1
+stat -c %a "$XDG_RUNTIME_DIR/labtape/session-$LABTAPE_SESSION" >mode
+EOF
+expect_success lt shell -q -- sh inside.sh </dev/null
+expect_success lt log --json >log7m.json
+S7=$(term_last_session log7m.json)
+term_dump log7m.json >dump7m
+expect_grep "^marker $S7 .*\"text\": \"no recorder here\"" dump7m
+expect_grep "^marker $S7 .*\"text\": \"over the socket\"" dump7m
+cat >want-answers <<'EOF'
+{"ok":false,"error":"a session's socket takes \"mark\" only (the recorder's takes the rest)"}
+{"ok":false,"error":"a request is one JSON object on one line"}
+{"ok":false,"error":"\"text\" is missing"}
+{"ok":true}
+EOF
+test_cmp want-answers answers
+check_eq "the session's socket is the user's alone" 600 "$(cat mode)"
+check "the socket is gone with the session" \
+	sh -c "! test -e '$XDG_RUNTIME_DIR/labtape/session-$S7'"
+# A session that has ended, and no recorder: the mark says so.
+LABTAPE_SESSION=$S7 expect_failure lt mark too late
+expect_grep "no recorder is running" "$ERR"
+
 # With a recorder: 'labtape mark' inside lands in the session; while the
 # recorder is paused, a session records nothing.
 mkdir watched
@@ -120,11 +160,14 @@ expect_success lt pause
 expect_success lt shell -- sh -c 'echo said-while-paused' </dev/null >out9
 expect_grep "said-while-paused" out9
 expect_grep "paused: nothing is recorded" "$ERR"
+expect_code 1 lt shell -q -- sh -c '"$LABTAPE" mark while paused' </dev/null >out9m
+expect_grep "the recorder is paused: nothing is recorded" out9m
 expect_success lt resume
 expect_success lt stop
 expect_success lt log --json >log9.json
 term_bytes log9.json term.out >rec9
 expect_no_grep "said-while-paused" rec9
+expect_no_grep "while paused" log9.json
 check_eq "no session started while paused" \
 	"$(grep -c '"kind":"term.start"' log8.json)" \
 	"$(grep -c '"kind":"term.start"' log9.json)"

@@ -59,6 +59,9 @@ test_cmp want-after screen-after
 tm resize-window -t a -x 120 -y 40
 tm send-keys -t a 'stty size' Enter
 check "the pty follows the resize" tm_wait_text a '40 120'
+# A marker from inside, with no recorder running: the session takes it.
+tm send-keys -t a "'$LABTAPE' mark after the resize; echo \"mark-status \$?\"" Enter
+check "labtape mark inside succeeds" tm_wait_text a 'mark-status 0'
 tm send-keys -t a 'exit 5' Enter
 check "the session ends" tm_wait_gone a
 expect_grep "recording terminal session" shell-a.err
@@ -75,6 +78,17 @@ expect_grep "in=$SA" out-a
 expect_grep "hello from vim" out-a
 check "vim's alternate screen is recorded" grep -q "$(printf '\033')\\[?1049h" out-a
 check_eq "no keystrokes without --input" 0 "$(grep -c '"kind":"term.in"' log-a.json)"
+expect_grep "^marker $SA .*\"text\": \"after the resize\"" dump-a
+
+# The session as asciicast: the real asciinema plays it, and the resize
+# and the marker are in it.
+expect_success lt export cast --session "$SA" -o a.cast
+expect_grep '^\[[0-9.]+, "r", "120x40"\]$' a.cast
+expect_grep '^\[[0-9.]+, "m", "after the resize"\]$' a.cast
+expect_success cast_cat a.cast a.cat
+expect_grep "in=$SA" a.cat
+expect_grep "hello from vim" a.cat
+expect_grep "mark-status 0" a.cat
 
 # --- labtape killed: the command is hung up, the terminal restored -----
 cat >killed.sh <<SH
@@ -127,8 +141,7 @@ check "the password is in no vault file" sh -c "! grep -rqF -- '$PW' '$LABTAPE_V
 expect_grep "visible-name--input" in-pw
 expect_no_grep "visible-name--no-input" in-pw
 check_eq "one withheld marker (the --input session)" 1 \
-	"$(count_fixed '"kind":"marker","data":{"session":' log-pw.json)"
-expect_grep '"text":"input withheld: echo off"' log-pw.json
+	"$(count_fixed '"text":"input withheld: echo off"' log-pw.json)"
 expect_success lt verify
 
 test_done

@@ -5,6 +5,7 @@
 # round trips, and malformed casts refused with their line number, with
 # nothing kept.
 . "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIR/shell-lib.sh"
 
 lt_init
 
@@ -21,14 +22,6 @@ ev() {
 }
 io() {
 	ev "$1" "$2" ",\"data\":\"$(b64 "$3")\""
-}
-
-# asciinema cat needs a terminal (it opens /dev/tty); give it one with
-# script, and its stdout a file so that nothing translates the bytes.
-# asciinema is Python: it needs a UTF-8 locale to print UTF-8.
-cast_cat() {
-	LC_ALL=C.UTF-8 script -qec "asciinema cat '$1' >'$2'" /dev/null \
-		</dev/null >/dev/null 2>&1
 }
 
 # Checks a cast with Python's json module: strict UTF-8, one JSON value a
