@@ -466,7 +466,10 @@ int cast_parse(const char *name, const void *data, size_t n,
 	if (!st)
 		st = &dummy;
 	memset(st, 0, sizeof(*st));
-	if (n == 0)
+	/* A byte order mark, as some editors write: not part of line 1. */
+	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	if (p == end)
 		return bad(name, 1, "the file is empty; expected the header "
 			   "{\"version\": 2, ...} " SEE_SPEC);
 	while (p < end) {

@@ -207,6 +207,13 @@ printf '%s\n' '{"version": 2, "width": 10, "height": 5, "timestamp": 1600000000}
 	'[1.500000, "o", "a"]' '[1.500000, "m", ""]' >unknown.expect
 test_cmp unknown.expect unknown.again
 
+# A byte order mark (some editors write one) is not part of the header.
+printf '\357\273\277%s\n%s\n' '{"version": 2, "width": 10, "height": 5}' \
+	'[0.5, "o", "after a BOM"]' >bom.cast
+expect_success lt import cast bom.cast >id.out
+expect_success lt export cast --session "$(cat id.out)" -o bom.again
+expect_grep '^\[0\.500000, "o", "after a BOM"\]$' bom.again
+
 # ---- import: malformed casts refused, nothing kept --------------------------
 
 expect_success lt log --json >before.log
@@ -219,6 +226,7 @@ bad_cast() {	# LINE MESSAGE CONTENT (printf format)
 	expect_grep "^labtape: bad$n\\.cast: line $1: $2.*nothing was imported" "$ERR"
 }
 bad_cast 1 'the file is empty' ''
+bad_cast 1 'the file is empty' '\357\273\277'
 bad_cast 1 'column .*expected the asciicast v2 header' '{"version": 2,\n'
 bad_cast 1 'asciicast version 1 is not supported' '{"version": 1, "width": 80, "height": 24, "stdout": []}\n'
 bad_cast 1 'the header has no "height"' '{"version": 2, "width": 80}\n'
@@ -237,7 +245,7 @@ expect_failure lt import cast no-such.cast
 expect_grep "no-such\.cast" "$ERR"
 expect_success lt log --json >after.log
 test_cmp before.log after.log
-check_eq "still 5 sessions" 5 "$(lt sessions | wc -l)"
+check_eq "still 6 sessions" 6 "$(lt sessions | wc -l)"
 expect_code 2 lt import cast
 expect_code 2 lt import notebook x
 expect_success lt verify >verify.out
