@@ -23,7 +23,8 @@ static const char usage[] =
 	"adds nothing; several inputs are imported one after the other, each\n"
 	"by itself (the exit status is the worst of them). Sources:\n"
 	"\n"
-	"  cast FILE       an asciicast v2 file (asciinema rec), a terminal session\n"
+	"  cast FILE       an asciicast v2 or v3 file (asciinema rec), a terminal\n"
+	"                  session\n"
 	"  etherpad FILE   a pad's history, from its .etherpad export\n"
 	"  gdocs FILE      a Google Docs revision changelog (and --comments FILE)\n"
 	"  git REPO        a git repository's history: every change of every file\n"
@@ -36,14 +37,15 @@ static const char usage[] =
 static const char usage_cast[] =
 	"usage: labtape import cast FILE... [--vault DIR]\n"
 	"\n"
-	"Reads an asciicast v2 file (what 'asciinema rec' writes; v1 and v3\n"
-	"files are refused: convert them with asciinema first) into a new\n"
-	"terminal session, and prints its id. The header becomes term.start\n"
-	"(width, height, title, command, env SHELL and TERM; timestamp is the\n"
-	"start, now if absent); events 'o', 'i', 'r' and 'm' become term.out,\n"
-	"term.in, term.resize and marker at timestamp + their time; a term.end\n"
-	"closes the session at its last event. Events with other codes are\n"
-	"skipped with a warning, as the format says players should.\n"
+	"Reads an asciicast file, v2 (asciinema 2) or v3 (asciinema 3), into a\n"
+	"new terminal session, and prints its id (v1 files are refused: convert\n"
+	"them with asciinema first). The header becomes term.start (size,\n"
+	"title, command, env SHELL and TERM; timestamp is the start, now if\n"
+	"absent); events 'o', 'i', 'r' and 'm' become term.out, term.in,\n"
+	"term.resize and marker at their time; a term.end closes the session\n"
+	"at its last event, with v3's exit status ('x') if there is one.\n"
+	"Events with other codes are skipped with a warning, as the format\n"
+	"says players should.\n"
 	"\n"
 	"All or nothing: a malformed file is refused with its line number and\n"
 	"what is wrong, and nothing of it is kept. Needs no passphrase.\n"
@@ -59,6 +61,7 @@ struct import_cast {
 	int64_t base, last;
 	struct buf payload;
 	uint64_t count;
+	int has_status, status;	/* from v3's "x" event */
 };
 
 /* Encodes data (which it steals) as kind and appends it at time ts. */
@@ -134,6 +137,13 @@ static int on_event(void *ctx, const struct cast_event *e)
 		json_object_set_new(d, "cols", json_integer(e->cols));
 		json_object_set_new(d, "rows", json_integer(e->rows));
 		return put(x, ts, "term.resize", d);
+	case 'x':	/* the command's exit: term.end says it */
+		json_decref(d);
+		x->has_status = 1;
+		x->status = e->status;
+		if (ts > x->last)
+			x->last = ts;
+		return 0;
 	default:
 		json_object_set_new(d, "text", json_stringn(e->data, e->len));
 		return put(x, ts, "marker", d);
@@ -179,7 +189,8 @@ static int import_cast(int argc, char **argv)
 	}
 	r = cast_parse(path, file.data, file.len, &ops, &x, &st);
 	if (!r)
-		r = put(&x, x.last, "term.end", json_object());
+		r = put(&x, x.last, "term.end", x.has_status ?
+			json_pack("{s:i}", "status", x.status) : json_object());
 	if (!r) {
 		r = tape_close(x.t);
 		x.t = NULL;

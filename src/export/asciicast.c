@@ -272,12 +272,27 @@ void cast_writer_finish(struct cast_writer *w)
 
 /* ---- Reading -------------------------------------------------------- */
 
-#define SEE_SPEC "(see the asciicast v2 format)"
+/* What a parse knows as it goes along the file. */
+struct reader {
+	const char *name;	/* the file, for messages */
+	size_t line;		/* 1-based, of the line being read */
+	int version;		/* 2 or 3, once the header is read */
+	int64_t prev;		/* the previous event's time, ns */
+	const struct cast_parse_ops *ops;
+	void *ctx;
+	struct cast_parse_stats *st;
+};
 
-static int bad(const char *name, size_t line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static const char *spec(const struct reader *rd)
+{
+	return rd->version == 3 ? "(see the asciicast v3 format)"
+				: "(see the asciicast v2 format)";
+}
 
-static int bad(const char *name, size_t line, const char *fmt, ...)
+static int bad(const struct reader *rd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int bad(const struct reader *rd, const char *fmt, ...)
 {
 	struct buf m = BUF_INIT;
 	va_list ap;
@@ -285,7 +300,7 @@ static int bad(const char *name, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&m, fmt, ap);
 	va_end(ap);
-	lt_error(LT_EINVAL, "%s: line %zu: %s", name, line, m.data);
+	lt_error(LT_EINVAL, "%s: line %zu: %s", rd->name, rd->line, m.data);
 	buf_release(&m);
 	return LT_EINVAL;
 }
@@ -305,76 +320,92 @@ static const char *opt_string(json_t *o, const char *key, int *ok)
 	return json_string_value(v);
 }
 
-static int get_size(const char *name, json_t *o, const char *key,
-		    long long *out)
+/* A size of the header: o's key, where o is what `where` names. */
+static int get_size(const struct reader *rd, json_t *o, const char *where,
+		    const char *key, long long *out)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (!v)
-		return bad(name, 1, "the header has no \"%s\" (an integer) "
-			   SEE_SPEC, key);
+		return bad(rd, "%s has no \"%s\" (an integer) %s", where, key,
+			   spec(rd));
 	/* asciinema rec writes 0 when its terminal has no size. */
 	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 	    json_integer_value(v) > 65535)
-		return bad(name, 1, "\"%s\" must be an integer from 0 to "
-			   "65535 " SEE_SPEC, key);
+		return bad(rd, "\"%s\" must be an integer from 0 to 65535 %s",
+			   key, spec(rd));
 	*out = json_integer_value(v);
 	return 0;
 }
 
-static int parse_header(const char *name, json_t *o, struct cast_header *h)
+static int parse_header(struct reader *rd, json_t *o, struct cast_header *h)
 {
-	json_t *v, *env;
+	json_t *v, *env, *term = NULL;
 	int ok = 1, r;
 
 	memset(h, 0, sizeof(*h));
 	if (!json_is_object(o))
-		return bad(name, 1, "expected the header object "
-			   "{\"version\": 2, \"width\": W, \"height\": H} "
-			   SEE_SPEC);
+		return bad(rd, "expected the header object {\"version\": 2, "
+			   "\"width\": W, \"height\": H} %s", spec(rd));
 	v = json_object_get(o, "version");
 	if (!v)
-		return bad(name, 1, "the header has no \"version\"; is this "
-			   "an asciicast v2 file? " SEE_SPEC);
-	if (!json_is_integer(v) || json_integer_value(v) != 2) {
+		return bad(rd, "the header has no \"version\"; is this an "
+			   "asciicast file? %s", spec(rd));
+	if (!json_is_integer(v) || (json_integer_value(v) != 2 &&
+				    json_integer_value(v) != 3)) {
 		if (json_is_integer(v))
-			return bad(name, 1, "asciicast version %lld is not "
-				   "supported, only version 2 (convert it "
-				   "with asciinema first)",
+			return bad(rd, "asciicast version %lld is not "
+				   "supported, only versions 2 and 3 (convert "
+				   "it with asciinema first)",
 				   (long long)json_integer_value(v));
-		return bad(name, 1, "\"version\" must be the integer 2 "
-			   SEE_SPEC);
+		return bad(rd, "\"version\" must be the integer 2 or 3 %s",
+			   spec(rd));
 	}
-	if ((r = get_size(name, o, "width", &h->width)) ||
-	    (r = get_size(name, o, "height", &h->height)))
-		return r;
+	rd->version = h->version = (int)json_integer_value(v);
+	if (h->version == 2) {
+		if ((r = get_size(rd, o, "the header", "width", &h->width)) ||
+		    (r = get_size(rd, o, "the header", "height", &h->height)))
+			return r;
+	} else {
+		term = json_object_get(o, "term");
+		if (!json_is_object(term))
+			return bad(rd, "the header has no \"term\" object "
+				   "{\"cols\": W, \"rows\": H} %s", spec(rd));
+		if ((r = get_size(rd, term, "\"term\"", "cols", &h->width)) ||
+		    (r = get_size(rd, term, "\"term\"", "rows", &h->height)))
+			return r;
+	}
 	v = json_object_get(o, "timestamp");
 	if (v && !json_is_null(v)) {
 		double ts = json_number_value(v);
 		if (!json_is_number(v) || !(ts >= 0) || ts > CAST_MAX_TIMESTAMP)
-			return bad(name, 1, "\"timestamp\" must be Unix "
-				   "seconds, a number from 0 to 8e9 "
-				   SEE_SPEC);
+			return bad(rd, "\"timestamp\" must be Unix seconds, a "
+				   "number from 0 to 8e9 %s", spec(rd));
 		h->has_timestamp = 1;
 		h->timestamp = (int64_t)ts;
 	}
 	h->command = opt_string(o, "command", &ok);
 	h->title = opt_string(o, "title", &ok);
 	if (!ok)
-		return bad(name, 1, "\"command\" and \"title\" must be "
-			   "strings " SEE_SPEC);
+		return bad(rd, "\"command\" and \"title\" must be strings %s",
+			   spec(rd));
 	env = json_object_get(o, "env");
 	if (env && !json_is_null(env)) {
 		if (!json_is_object(env))
-			return bad(name, 1, "\"env\" must be an object of "
-				   "strings " SEE_SPEC);
+			return bad(rd, "\"env\" must be an object of strings %s",
+				   spec(rd));
 		/* asciinema writes null for an unset variable. */
 		h->shell = opt_string(env, "SHELL", &ok);
 		h->term = opt_string(env, "TERM", &ok);
 		if (!ok)
-			return bad(name, 1, "\"env\" must be an object of "
-				   "strings " SEE_SPEC);
+			return bad(rd, "\"env\" must be an object of strings "
+				   "%s", spec(rd));
 	}
+	/* v3 keeps the terminal's type in term.type instead. */
+	if (term && !h->term && !(h->term = opt_string(term, "type", &ok)) &&
+	    !ok)
+		return bad(rd, "\"type\" of \"term\" must be a string %s",
+			   spec(rd));
 	return 0;
 }
 
@@ -402,54 +433,94 @@ static int parse_resize(const char *s, size_t n, long long *cols,
 	return 0;
 }
 
-/* One event line; *prev is the previous event's time in seconds. */
-static int parse_event(const char *name, size_t line, json_t *a,
-		       double *prev, const struct cast_parse_ops *ops,
-		       void *ctx, struct cast_parse_stats *st)
+/* The exit status of an "x" event: a decimal integer, as a string. */
+static int parse_status(const char *s, size_t n, int *status)
+{
+	long v = 0;
+	size_t i = s && n && s[0] == '-';
+
+	if (i == n || n - i > 9)
+		return -1;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*status = (int)(s[0] == '-' ? -v : v);
+	return 0;
+}
+
+/* The time of an event from its first member: seconds since the start
+ * (v2), or since the previous event (v3). */
+static int event_time(struct reader *rd, json_t *jt, int64_t *ns)
+{
+	double t = json_number_value(jt);
+	int64_t d;
+
+	if (!json_is_number(jt) || !(t >= 0) || t > CAST_MAX_TIME)
+		return bad(rd, rd->version == 3 ?
+			   "the interval must be a number of seconds since "
+			   "the previous event, from 0 to 1e9 %s" :
+			   "the time must be a number of seconds since the "
+			   "start, from 0 to 1e9 %s", spec(rd));
+	d = (int64_t)(t * NS_PER_SEC + 0.5);
+	if (rd->version == 2) {
+		if (d < rd->prev)
+			return bad(rd, "time %.6f is before the previous "
+				   "event's %.6f; times must not decrease",
+				   t, (double)rd->prev / NS_PER_SEC);
+		*ns = d;
+	} else {
+		*ns = rd->prev + d;
+		if (*ns > (int64_t)(CAST_MAX_TIME * NS_PER_SEC))
+			return bad(rd, "the events reach past 1e9 seconds "
+				   "from the start %s", spec(rd));
+	}
+	rd->prev = *ns;
+	return 0;
+}
+
+static int parse_event(struct reader *rd, json_t *a)
 {
 	struct cast_event e;
-	json_t *jt, *jc, *jd;
+	json_t *jc, *jd;
 	const char *code;
-	double t;
 	int r;
 
+	memset(&e, 0, sizeof(e));
 	if (!json_is_array(a) || json_array_size(a) != 3)
-		return bad(name, line, "expected [time, code, data] " SEE_SPEC);
-	jt = json_array_get(a, 0);
+		return bad(rd, "expected [%s, code, data] %s",
+			   rd->version == 3 ? "interval" : "time", spec(rd));
+	if ((r = event_time(rd, json_array_get(a, 0), &e.t)))
+		return r;
 	jc = json_array_get(a, 1);
 	jd = json_array_get(a, 2);
-	t = json_number_value(jt);
-	if (!json_is_number(jt) || !(t >= 0) || t > CAST_MAX_TIME)
-		return bad(name, line, "the time must be a number of seconds "
-			   "since the start, from 0 to 1e9 " SEE_SPEC);
-	if (t < *prev)
-		return bad(name, line, "time %.6f is before the previous "
-			   "event's %.6f; times must not decrease", t, *prev);
-	*prev = t;
 	if (!json_is_string(jc))
-		return bad(name, line, "the code must be a string such as "
-			   "\"o\" " SEE_SPEC);
+		return bad(rd, "the code must be a string such as \"o\" %s",
+			   spec(rd));
 	code = json_string_value(jc);
-	if (json_string_length(jc) != 1 || !strchr("oirm", code[0])) {
-		if (!st->skipped++)
-			st->first_skipped = line;
+	if (json_string_length(jc) != 1 ||
+	    !strchr(rd->version == 3 ? "oirmx" : "oirm", code[0])) {
+		if (!rd->st->skipped++)
+			rd->st->first_skipped = rd->line;
 		return 0;
 	}
 	if (!json_is_string(jd))
-		return bad(name, line, "the data of a \"%c\" event must be a "
-			   "string " SEE_SPEC, code[0]);
-	memset(&e, 0, sizeof(e));
-	e.line = line;
-	e.t = (int64_t)(t * NS_PER_SEC + 0.5);
+		return bad(rd, "the data of a \"%c\" event must be a string %s",
+			   code[0], spec(rd));
+	e.line = rd->line;
 	e.code = code[0];
 	e.data = json_string_value(jd);
 	e.len = json_string_length(jd);
 	if (e.code == 'r' && parse_resize(e.data, e.len, &e.cols, &e.rows))
-		return bad(name, line, "the data of an \"r\" event must be "
-			   "\"COLSxROWS\", e.g. \"80x24\" " SEE_SPEC);
-	st->events++;
-	if (ops->event && (r = ops->event(ctx, &e)))
-		return lt_error_wrap(r, "%s: line %zu", name, line);
+		return bad(rd, "the data of an \"r\" event must be "
+			   "\"COLSxROWS\", e.g. \"80x24\" %s", spec(rd));
+	if (e.code == 'x' && parse_status(e.data, e.len, &e.status))
+		return bad(rd, "the data of an \"x\" event must be the exit "
+			   "status, e.g. \"0\" %s", spec(rd));
+	rd->st->events++;
+	if (rd->ops->event && (r = rd->ops->event(rd->ctx, &e)))
+		return lt_error_wrap(r, "%s: line %zu", rd->name, rd->line);
 	return 0;
 }
 
@@ -458,44 +529,46 @@ int cast_parse(const char *name, const void *data, size_t n,
 	       struct cast_parse_stats *st)
 {
 	struct cast_parse_stats dummy;
+	struct reader rd = { name, 1, 2, 0, ops, ctx, st ? st : &dummy };
 	const char *p = data, *end = p + n;
-	double prev = 0;
-	size_t line = 0;
 	int r = 0;
 
-	if (!st)
-		st = &dummy;
-	memset(st, 0, sizeof(*st));
+	memset(rd.st, 0, sizeof(*rd.st));
 	/* A byte order mark, as some editors write: not part of line 1. */
 	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		p += 3;
 	if (p == end)
-		return bad(name, 1, "the file is empty; expected the header "
-			   "{\"version\": 2, ...} " SEE_SPEC);
-	while (p < end) {
+		return bad(&rd, "the file is empty; expected the header "
+			   "{\"version\": 2, ...} %s", spec(&rd));
+	for (rd.line = 1; p < end; rd.line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		json_error_t err;
 		json_t *v;
 
-		line++;
 		if (len == 0)
-			return bad(name, line, "blank line; asciicast v2 has "
-				   "one JSON value on every line (remove it)");
+			return bad(&rd, "blank line; asciicast has one JSON "
+				   "value on every line (remove it)");
+		/* v3's comments; the header line cannot be one. */
+		if (rd.line > 1 && rd.version == 3 && p[0] == '#') {
+			p += len + (nl != NULL);
+			continue;
+		}
 		v = json_loadb(p, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
 			       &err);
 		if (!v)
-			return bad(name, line, "column %d: %s%s", err.column,
-				   err.text, line == 1 ? " (expected the "
-				   "asciicast v2 header)" :
+			return bad(&rd, "column %d: %s%s", err.column, err.text,
+				   rd.line == 1 ? " (expected the asciicast "
+				   "header)" : rd.version == 3 ?
+				   " (expected [interval, code, data])" :
 				   " (expected [time, code, data])");
-		if (line == 1) {
+		if (rd.line == 1) {
 			struct cast_header h;
-			r = parse_header(name, v, &h);
+			r = parse_header(&rd, v, &h);
 			if (!r && ops->header && (r = ops->header(ctx, &h)))
-				lt_error_wrap(r, "%s: line 1", name);
+				r = lt_error_wrap(r, "%s: line 1", name);
 		} else {
-			r = parse_event(name, line, v, &prev, ops, ctx, st);
+			r = parse_event(&rd, v);
 		}
 		json_decref(v);
 		if (r)

@@ -36,6 +36,7 @@ struct cast_header {
 	const char *command;		/* as given to `asciinema rec -c` */
 	const char *title;
 	const char *shell, *term;	/* env SHELL and TERM */
+	int version;			/* read: 2 or 3; written: always 2 */
 };
 
 /* ---- Writing -------------------------------------------------------- */
@@ -87,11 +88,12 @@ void cast_writer_finish(struct cast_writer *w);
 struct cast_event {
 	size_t line;		/* 1-based line number in the file */
 	int64_t t;		/* ns since the start */
-	char code;		/* 'o', 'i', 'r' or 'm' */
+	char code;		/* 'o', 'i', 'r', 'm', or 'x' (v3 only) */
 	const char *data;	/* UTF-8, may hold U+0000; valid during the
 				   callback only */
 	size_t len;
 	long long cols, rows;	/* for 'r' */
+	int status;		/* for 'x': the command's exit status */
 };
 
 struct cast_parse_ops {
@@ -103,17 +105,22 @@ struct cast_parse_ops {
 
 struct cast_parse_stats {
 	size_t events;		/* events passed to ops->event */
-	size_t skipped;		/* events with codes other than o, i, r, m */
+	size_t skipped;		/* events with codes other than o, i, r, m
+				   (and x in v3) */
 	size_t first_skipped;	/* line of the first of those, 0 if none */
 };
 
 /*
- * Parses asciicast v2 p[0..n) (v1 and v3 are refused): a header line,
- * then one [time, code, data] array a line, times in seconds since the
- * start, never decreasing. Lines end with "\n"; the last one may lack
- * it; blank lines are refused. Events with unknown codes are skipped and
- * counted (the specification says to ignore them). On malformed input
- * returns LT_EINVAL with a message like
+ * Parses asciicast v2 or v3 p[0..n) (v1 is refused): a header line, then
+ * one event array a line. v2: [time, code, data], times in seconds since
+ * the start, never decreasing; v3: [interval, code, data], seconds since
+ * the previous event, the header's size in "term", lines starting with
+ * "#" after the header ignored, and "x" events (the exit status). Times
+ * reach ops->event as ns since the start either way. Lines end with "\n";
+ * the last one may lack it; blank lines are refused; a UTF-8 byte order
+ * mark before the header is skipped. Events with unknown codes are
+ * skipped and counted (the specifications say to ignore them). On
+ * malformed input returns LT_EINVAL with a message like
  *   x.cast: line 7: expected [time, code, data] (see the asciicast v2 format)
  * where name is the file's name for messages. st may be NULL.
  */

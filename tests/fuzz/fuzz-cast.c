@@ -1,9 +1,10 @@
 /*
- * Fuzzes the asciicast v2 parser and writer (src/export/asciicast.c).
- * The input is parsed as a cast file: it must never crash, and when it is
- * accepted, writing its header and events back out must give a cast that
- * the parser accepts again with as many events (minus output and input
- * events with empty data, which the writer leaves out). Then the raw
+ * Fuzzes the asciicast parser (v2 and v3) and the v2 writer
+ * (src/export/asciicast.c). The input is parsed as a cast file: it must
+ * never crash, and when it is accepted, writing its header and events
+ * back out as v2 must give a cast that the parser accepts again with as
+ * many events (minus output and input events with empty data, which the
+ * writer leaves out, and v3's exit events, which v2 has not). Then the raw
  * bytes, cut into chunks at every 0xFF byte, go through the writer as
  * output and input: the result must parse, with text that is valid UTF-8.
  */
@@ -51,6 +52,8 @@ static int on_event(void *ctx, const struct cast_event *e)
 	case 'm':
 		cast_write_marker(&c->w, e->t, e->data, e->len);
 		break;
+	case 'x':
+		return 0;
 	default:
 		/* The parser hands out valid UTF-8, so nothing carries. */
 		cast_write_bytes(&c->w, e->t, e->code, e->data, e->len);
@@ -75,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cast_parse_stats st;
 	struct copy c;
 	struct cast_writer w;
-	struct cast_header h = { 80, 24, 1, 0, NULL, NULL, NULL, NULL };
+	struct cast_header h = { 80, 24, 1, 0, NULL, NULL, NULL, NULL, 2 };
 	size_t again = 0, start = 0;
 
 	buf_init(&c.out, 0);

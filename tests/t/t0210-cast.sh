@@ -207,6 +207,31 @@ printf '%s\n' '{"version": 2, "width": 10, "height": 5, "timestamp": 1600000000}
 	'[1.500000, "o", "a"]' '[1.500000, "m", ""]' >unknown.expect
 test_cmp unknown.expect unknown.again
 
+# asciicast v3 (asciinema 3): intervals, the size in "term", comments,
+# the exit status. It becomes the same session as the v2 file saying the
+# same, and exports as v2 with times since the start.
+printf '%s\n' \
+	'{"version": 3, "term": {"cols": 90, "rows": 30, "type": "xterm-256color"}, "timestamp": 1700000000, "title": "three", "env": {"SHELL": "/bin/zsh"}}' \
+	'# recorded by asciinema 3' \
+	'[0.25, "o", "hello from v3\r\n"]' \
+	'[1.5, "r", "100x40"]' \
+	'[0.5, "m", "mid"]' \
+	'[0.125, "i", "q"]' \
+	'[0.625, "x", "3"]' >v3.cast
+expect_success lt import cast v3.cast >id.out
+V3=$(cat id.out)
+expect_success lt sessions >sessions3.out
+expect_grep "^$V3 .* exit 3 +three\$" sessions3.out
+expect_success lt export cast --session "$V3" -o v3.again
+cat >v3.expect <<'EOF'
+{"version": 2, "width": 90, "height": 30, "timestamp": 1700000000, "title": "three", "env": {"SHELL": "/bin/zsh", "TERM": "xterm-256color"}}
+[0.250000, "o", "hello from v3\r\n"]
+[1.750000, "r", "100x40"]
+[2.250000, "m", "mid"]
+[2.375000, "i", "q"]
+EOF
+test_cmp v3.expect v3.again
+
 # A byte order mark (some editors write one) is not part of the header.
 printf '\357\273\277%s\n%s\n' '{"version": 2, "width": 10, "height": 5}' \
 	'[0.5, "o", "after a BOM"]' >bom.cast
@@ -227,8 +252,10 @@ bad_cast() {	# LINE MESSAGE CONTENT (printf format)
 }
 bad_cast 1 'the file is empty' ''
 bad_cast 1 'the file is empty' '\357\273\277'
-bad_cast 1 'column .*expected the asciicast v2 header' '{"version": 2,\n'
+bad_cast 1 'column .*expected the asciicast header' '{"version": 2,\n'
 bad_cast 1 'asciicast version 1 is not supported' '{"version": 1, "width": 80, "height": 24, "stdout": []}\n'
+bad_cast 1 'the header has no "term" object' '{"version": 3, "width": 80, "height": 24}\n'
+bad_cast 4 'the data of an "x" event must be the exit status' '{"version": 3, "term": {"cols": 80, "rows": 24}}\n# note\n[0.1, "o", "x"]\n[0.1, "x", "ok"]\n'
 bad_cast 1 'the header has no "height"' '{"version": 2, "width": 80}\n'
 bad_cast 1 'expected the header object' '[0.1, "o", "x"]\n'
 bad_cast 3 'expected \[time, code, data\] \(see the asciicast v2 format\)' "$H\n[0.1, \"o\", \"x\"]\n{\"a\": 1}\n"
@@ -245,7 +272,7 @@ expect_failure lt import cast no-such.cast
 expect_grep "no-such\.cast" "$ERR"
 expect_success lt log --json >after.log
 test_cmp before.log after.log
-check_eq "still 6 sessions" 6 "$(lt sessions | wc -l)"
+check_eq "still 7 sessions" 7 "$(lt sessions | wc -l)"
 expect_code 2 lt import cast
 expect_code 2 lt import notebook x
 expect_success lt verify >verify.out

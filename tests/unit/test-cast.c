@@ -97,6 +97,7 @@ struct ev {
 	char *data;
 	size_t len;
 	long long cols, rows;
+	int status;
 };
 
 struct got {
@@ -131,6 +132,7 @@ static int on_event(void *ctx, const struct cast_event *e)
 	x->len = e->len;
 	x->cols = e->cols;
 	x->rows = e->rows;
+	x->status = e->status;
 	return 0;
 }
 
@@ -138,7 +140,7 @@ TEST(round_trip)
 {
 	static const struct cast_parse_ops ops = { on_header, on_event };
 	struct cast_header h = { 120, 40, 1, 1700000000, NULL, "t\xc3\xa9st",
-				 "/bin/sh", "xterm" };
+				 "/bin/sh", "xterm", 2 };
 	struct buf out = BUF_INIT;
 	struct cast_writer w;
 	struct ev want[400];
@@ -208,7 +210,17 @@ TEST(parse_errors_name_the_line)
 {
 	static const struct { const char *in, *msg; } cases[] = {
 		{ "", "x.cast: line 1: the file is empty" },
-		{ "{\"version\": 3, \"term\": {}}\n", "x.cast: line 1: asciicast version 3 is not supported" },
+		{ "{\"version\": 4}\n", "x.cast: line 1: asciicast version 4 is not supported, only versions 2 and 3" },
+		{ "{\"version\": 3, \"term\": {}}\n", "x.cast: line 1: \"term\" has no \"cols\"" },
+		{ "{\"version\": 3, \"width\": 80, \"height\": 24}\n", "x.cast: line 1: the header has no \"term\" object" },
+		{ "{\"version\": 3, \"term\": {\"cols\": 1, \"rows\": 1}}\n# a comment\n[0.5, \"x\", \"zero\"]\n",
+		  "x.cast: line 3: the data of an \"x\" event must be the exit status" },
+		{ "{\"version\": 3, \"term\": {\"cols\": 1, \"rows\": 1}}\n[-0.5, \"o\", \"a\"]\n",
+		  "x.cast: line 2: the interval must be a number of seconds since the previous event" },
+		{ "{\"version\": 3, \"term\": {\"cols\": 1, \"rows\": 1}}\n[1, \"o\"]\n",
+		  "x.cast: line 2: expected [interval, code, data] (see the asciicast v3 format)" },
+		{ "# not a header\n", "x.cast: line 1: column 1: " },
+		{ "{\"version\": 2, \"width\": 1, \"height\": 1}\n# v2 has no comments\n", "x.cast: line 2: column 1: " },
 		{ "{\"version\": 2, \"width\": 1, \"height\": 1}\n[1, \"o\", \"a\"]\n[0.5, \"o\", \"b\"]\n",
 		  "x.cast: line 3: time 0.500000 is before" },
 		{ "{\"version\": 2, \"width\": 1, \"height\": 1}\n[1, \"o\"]\n",
@@ -229,12 +241,58 @@ TEST(parse_errors_name_the_line)
 	}
 }
 
+/* v3: intervals add up to times since the start, comments are skipped,
+ * the size is in "term" and its type stands for TERM, "x" gives the exit
+ * status; an unknown code is skipped as in v2. */
+TEST(v3_reads_as_times_since_the_start)
+{
+	static const char in[] =
+		"{\"version\": 3, \"term\": {\"cols\": 90, \"rows\": 30, "
+		"\"type\": \"xterm-256color\"}, \"timestamp\": 1700000000, "
+		"\"title\": \"v3\", \"env\": {\"SHELL\": \"/bin/zsh\"}}\n"
+		"# a comment after the header\n"
+		"[0.25, \"o\", \"hello\"]\n"
+		"[1.5, \"r\", \"100x40\"]\n"
+		"#\n"
+		"[0, \"m\", \"\"]\n"
+		"[0.125, \"?\", \"unknown\"]\n"
+		"[2, \"x\", \"3\"]";
+	static const struct cast_parse_ops ops = { on_header, on_event };
+	static const int64_t ms[] = { 250, 1750, 1750, 3875 };
+	struct cast_parse_stats st;
+	struct got g;
+
+	memset(&g, 0, sizeof(g));
+	ASSERT_OK(cast_parse("v3.cast", in, strlen(in), &ops, &g, &st));
+	ASSERT_EQ(g.h.version, 3);
+	ASSERT_EQ(g.h.width, 90);
+	ASSERT_EQ(g.h.height, 30);
+	ASSERT_EQ(g.h.timestamp, 1700000000);
+	ASSERT_STREQ(g.title, "v3");
+	ASSERT_EQ(g.n, 4);
+	ASSERT_EQ(st.events, 4);
+	ASSERT_EQ(st.skipped, 1);
+	ASSERT_EQ(st.first_skipped, 7);
+	for (size_t i = 0; i < 4; i++)
+		ASSERT_EQ(g.v[i].t, ms[i] * 1000000);
+	ASSERT_EQ(g.v[0].code, 'o');
+	ASSERT_EQ(g.v[1].code, 'r');
+	ASSERT_EQ(g.v[1].cols, 100);
+	ASSERT_EQ(g.v[2].code, 'm');
+	ASSERT_EQ(g.v[3].code, 'x');
+	ASSERT_EQ(g.v[3].status, 3);
+	for (size_t i = 0; i < g.n; i++)
+		free(g.v[i].data);
+	free(g.v);
+}
+
 TEST_LIST = {
 	TEST_ENTRY(replacement_like_python),
 	TEST_ENTRY(escapes),
 	TEST_ENTRY(carry_per_code),
 	TEST_ENTRY(round_trip),
 	TEST_ENTRY(parse_errors_name_the_line),
+	TEST_ENTRY(v3_reads_as_times_since_the_start),
 	TEST_END,
 };
 TEST_MAIN()
