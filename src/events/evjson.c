@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "error.h"
 #include "events-int.h"
 #include "ltime.h"
@@ -384,6 +386,57 @@ static void summary_edit(struct line *l, const json_t *data)
 	}
 }
 
+/*
+ * Terminal bytes (term.out, term.in) as the text they show: the base64
+ * decoded, escape sequences (CSI, OSC, DCS and the two-byte ones) and
+ * carriage returns left out, the rest through line_add. A sequence cut
+ * between two records shows its tail in the second; the JSON form keeps
+ * every byte.
+ */
+static void summary_term(struct line *l, const json_t *data)
+{
+	const json_t *b64 = json_object_get(data, "data");
+	size_t n = json_string_length(b64), len = 0, i = 0, start = 0;
+	uint8_t *p;
+
+	if (!json_is_string(b64) || ev_base64_check(json_string_value(b64), n) < 0)
+		return;
+	p = xmalloc(n / 4 * 3 + 3);
+	if (sodium_base642bin(p, n / 4 * 3 + 3, json_string_value(b64), n,
+			      NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL))
+		len = 0;
+	while (i < len && !l->full) {
+		size_t j = i;
+		if (p[i] == '\r') {
+			j = i + 1;
+		} else if (p[i] == 0x1b && i + 1 < len) {
+			uint8_t c = p[i + 1];
+			j = i + 2;
+			if (c == '[') {		/* CSI: to a final byte */
+				while (j < len && (p[j] < 0x40 || p[j] > 0x7e))
+					j++;
+				j += j < len;
+			} else if (c == ']' || c == 'P' || c == '_' ||
+				   c == '^') {	/* to BEL or ST */
+				while (j < len && p[j] != 0x07 &&
+				       !(p[j] == 0x1b && j + 1 < len &&
+					 p[j + 1] == '\\'))
+					j++;
+				j += j < len ? (p[j] == 0x07 ? 1 : 2) : 0;
+			} else if (c >= 0x20 && c <= 0x2f) {	/* ESC ( B */
+				j += j < len;
+			}
+		} else {
+			i++;
+			continue;
+		}
+		line_add(l, (const char *)p + start, i - start);
+		i = start = j;
+	}
+	line_add(l, (const char *)p + start, i - start);
+	free(p);
+}
+
 static int has_text_field(const struct ev_kind *k)
 {
 	for (size_t i = 0; k && i < k->nfields; i++) {
@@ -413,6 +466,9 @@ void ev_format_human(int64_t t, const char *stream, const char *kind,
 	line_addstr(&l, "  ");
 	if (!strcmp(kind, "edit.op") && json_is_object(data))
 		summary_edit(&l, data);
+	else if ((!strcmp(kind, "term.out") || !strcmp(kind, "term.in")) &&
+		 json_is_object(data))
+		summary_term(&l, data);
 	else if (json_is_string(text) && has_text_field(ev_kind_find(kind)))
 		line_add(&l, json_string_value(text), json_string_length(text));
 	else if (data)

@@ -1,7 +1,8 @@
 /*
  * Fuzzes the event layer's two readers of outside data: a JSONL line of
  * `labtape append` input (ev_parse_line) and a stored payload (ev_decode,
- * under edit.op, under fs.chunk for bytes fields, and without a kind).
+ * under edit.op, under fs.chunk and term.out for bytes fields (term.out's
+ * human rendering reads terminal escapes), and without a kind).
  * Whatever parses must survive encode -> decode unchanged, print as
  * canonical JSON that parses back to the same event, and render as valid
  * UTF-8 within the width asked for.
@@ -106,6 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_line(data, size);
 	check_payload(ev_kind_find("edit.op"), data, size);
 	check_payload(ev_kind_find("fs.chunk"), data, size);
+	check_payload(ev_kind_find("term.out"), data, size);
 	check_payload(NULL, data, size);
 	return 0;
 }

@@ -37,7 +37,7 @@ expect_grep "^term.start $S1 .*\"command\": \\[\"sh\", \"-c\", \"echo hello from
 expect_grep "^term.start $S1 .*\"cols\": 80, .*\"input\": false, .*\"rows\": 24" dump1
 expect_grep "^term.end $S1 .*\"status\": 0" dump1
 expect_success lt log --kind term.out >human1
-expect_grep "term:$S1" human1
+expect_grep "term:$S1  term.out  hello from the pty" human1
 
 # $COLUMNS and $LINES size the pty when there is no terminal; the
 # command sees the size and LABTAPE_SESSION.

@@ -1088,6 +1088,24 @@ TEST(format_human)
 			   "{\"text\":\"a\\u001b[2Jb\\tc\\u0085d\\u202ee\"}", 0),
 		     "1970-01-01 00:00:00.000  s  note  "
 		     "a\xef\xbf\xbd[2Jb c\xef\xbf\xbd" "d\xef\xbf\xbd" "e");
+	/* Terminal bytes show as the text they print: decoded, escape
+	 * sequences and \r left out, other controls neutralised. */
+	ASSERT_STREQ(human(0, "term:s", "term.out",	/* \e[1;31mred\e[0m ok\r\n */
+			   "{\"data\":\"G1sxOzMxbXJlZBtbMG0gb2sNCg==\","
+			   "\"session\":\"s\"}", 0),
+		     "1970-01-01 00:00:00.000  term:s  term.out  red ok\xe2\x8f\x8e");
+	ASSERT_STREQ(human(0, "term:s", "term.out",	/* OSC to BEL, to ST; ESC ( B */
+			   "{\"data\":\"G10wO3QHeBtdMjt1G1x5GyhCeg==\"}", 0),
+		     "1970-01-01 00:00:00.000  term:s  term.out  xyz");
+	ASSERT_STREQ(human(0, "term:s", "term.in",	/* a BEL b \xff q, cut CSI */
+			   "{\"data\":\"YQdi/3EbWzEy\"}", 0),
+		     "1970-01-01 00:00:00.000  term:s  term.in  "
+		     "a\xef\xbf\xbd" "b\xef\xbf\xbdq");
+	ASSERT_STREQ(human(0, "term:s", "term.out",	/* a lone ESC at the end */
+			   "{\"data\":\"ZW5kGw==\"}", 0),
+		     "1970-01-01 00:00:00.000  term:s  term.out  end\xef\xbf\xbd");
+	ASSERT_STREQ(human(0, "term:s", "term.out", "{\"data\":\"not base64!\"}", 0),
+		     "1970-01-01 00:00:00.000  term:s  term.out  ");
 }
 
 TEST(format_human_truncates)
