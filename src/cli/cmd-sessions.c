@@ -209,6 +209,7 @@ int sessions_print(struct vault *v, FILE *out)
 	for (size_t i = 0; r >= 0 && i < s.n; i++) {
 		const struct session *e = &s.v[i];
 		char when[LT_TIME_MAX_LEN], dur[32], size[32], st[32];
+		struct buf id = BUF_INIT, label = BUF_INIT;
 		lt_time_format(e->start, when);
 		when[10] = ' ';
 		when[19] = '\0';
@@ -222,8 +223,14 @@ int sessions_print(struct vault *v, FILE *out)
 			snprintf(st, sizeof(st), "ended");
 		else
 			snprintf(st, sizeof(st), "-");
-		fprintf(out, "%-8s  %s  %9s  %9s  %-8s  %s\n", e->stream + 5,
-			when, dur, size, st, e->label);
+		/* An imported cast's title is anyone's text: it must not
+		 * move the cursor or break the line. */
+		ev_format_text(e->stream + 5, strlen(e->stream + 5), 0, &id);
+		ev_format_text(e->label, strlen(e->label), 0, &label);
+		fprintf(out, "%-8s  %s  %9s  %9s  %-8s  %s\n", id.data,
+			when, dur, size, st, label.data);
+		buf_release(&id);
+		buf_release(&label);
 	}
 	for (size_t i = 0; i < s.n; i++) {
 		free(s.v[i].stream);

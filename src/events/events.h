@@ -166,5 +166,10 @@ int ev_to_json(int64_t t, const char *stream, const char *kind,
  * Long or multi-line text is shortened to fit width columns (0: no limit). */
 void ev_format_human(int64_t t, const char *stream, const char *kind,
 		     const json_t *data, int width, struct buf *out);
+/* Appends recorded text s[0..n) as ev_format_human shows it: safe to
+ * print on a terminal and on one line (controls and invalid UTF-8 become
+ * U+FFFD, newlines a return symbol), within width columns (0: no limit).
+ * For titles, commands and other recorded strings in listings. */
+void ev_format_text(const char *s, size_t n, int width, struct buf *out);
 
 #endif

@@ -437,6 +437,13 @@ static void summary_term(struct line *l, const json_t *data)
 	free(p);
 }
 
+void ev_format_text(const char *s, size_t n, int width, struct buf *out)
+{
+	struct line l = { out, width, 0, out->len, 0 };
+
+	line_add(&l, s, n);
+}
+
 static int has_text_field(const struct ev_kind *k)
 {
 	for (size_t i = 0; k && i < k->nfields; i++) {

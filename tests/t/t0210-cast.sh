@@ -232,6 +232,19 @@ cat >v3.expect <<'EOF'
 EOF
 test_cmp v3.expect v3.again
 
+# A cast's title is anyone's text: listed, it can neither move the
+# terminal's cursor nor start a line of its own.
+printf '%s\n' '{"version": 2, "width": 10, "height": 5, "title": "evil\u001b[2J\nsecond line"}' \
+	'[0.5, "o", "x"]' >evil.cast
+expect_success lt import cast evil.cast >id.out
+expect_success lt sessions >sessions-evil.out
+check "no escape character in the listing" \
+	sh -c "! grep -q \"\$(printf '\\033')\" sessions-evil.out"
+expect_grep "^$(cat id.out) .*evil.*second line\$" sessions-evil.out
+expect_success lt log --json >all-evil.json
+check_eq "one line a session" "$(grep -c '"kind":"term.start"' all-evil.json)" \
+	"$(wc -l <sessions-evil.out)"
+
 # A byte order mark (some editors write one) is not part of the header.
 printf '\357\273\277%s\n%s\n' '{"version": 2, "width": 10, "height": 5}' \
 	'[0.5, "o", "after a BOM"]' >bom.cast
@@ -272,7 +285,7 @@ expect_failure lt import cast no-such.cast
 expect_grep "no-such\.cast" "$ERR"
 expect_success lt log --json >after.log
 test_cmp before.log after.log
-check_eq "still 7 sessions" 7 "$(lt sessions | wc -l)"
+check_eq "still 8 sessions" 8 "$(lt sessions | wc -l)"
 expect_code 2 lt import cast
 expect_code 2 lt import notebook x
 expect_success lt verify >verify.out
