@@ -133,12 +133,21 @@ static void print(struct doc **v, size_t n, int json)
 {
 	int wd = 3, ws = 6;
 	struct buf line = BUF_INIT;
+	/* Ids, streams and paths are anyone's names (an imported
+	 * repository's files, a pad's name): shown, they must not reach the
+	 * terminal as controls. shown[2i], shown[2i+1]: doc i's id, stream. */
+	struct buf *shown = xcalloc(2 * n + 1, sizeof(*shown));
 
 	for (size_t i = 0; i < n; i++) {
-		if ((int)strlen(v[i]->id) > wd)
-			wd = (int)strlen(v[i]->id);
-		if ((int)strlen(v[i]->stream) > ws)
-			ws = (int)strlen(v[i]->stream);
+		buf_init(&shown[2 * i], 0);
+		buf_init(&shown[2 * i + 1], 0);
+		ev_format_text(v[i]->id, strlen(v[i]->id), 0, &shown[2 * i]);
+		ev_format_text(v[i]->stream, strlen(v[i]->stream), 0,
+			       &shown[2 * i + 1]);
+		if ((int)shown[2 * i].len > wd)
+			wd = (int)shown[2 * i].len;
+		if ((int)shown[2 * i + 1].len > ws)
+			ws = (int)shown[2 * i + 1].len;
 	}
 	if (!json)
 		printf("%-*s  %-*s  %8s  %s\n", wd, "DOC", ws, "STREAM",
@@ -157,13 +166,22 @@ static void print(struct doc **v, size_t n, int json)
 			free(s);
 			json_decref(o);
 		} else {
-			buf_addf(&line, "%-*s  %-*s  %8zu  %s%s", wd, d->id, ws,
-				 d->stream, d->groups.n, d->path ? d->path : "-",
-				 d->deleted ? " (deleted)" : "");
+			buf_addf(&line, "%-*s  %-*s  %8zu  ", wd,
+				 shown[2 * i].data, ws, shown[2 * i + 1].data,
+				 d->groups.n);
+			if (d->path)
+				ev_format_text(d->path, strlen(d->path), 0, &line);
+			else
+				buf_addch(&line, '-');
+			if (d->deleted)
+				buf_addstr(&line, " (deleted)");
 		}
 		buf_addch(&line, '\n');
 		fwrite(line.data, 1, line.len, stdout);
 	}
+	for (size_t i = 0; i < 2 * n; i++)
+		buf_release(&shown[i]);
+	free(shown);
 	buf_release(&line);
 }
 

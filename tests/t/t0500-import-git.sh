@@ -285,6 +285,25 @@ else
 	check "nothing in the log" test ! -s int.log
 fi
 
+# ---- names that are controls ----------------------------------------------
+
+# A repository's file names are anyone's: listed by labtape docs, an
+# escape sequence or a newline in one neither reaches the terminal nor
+# breaks the one document a line.
+LABTAPE_VAULT=$TRASH/vault-evil
+"$LABTAPE" init >/dev/null 2>&1
+git init -q -b main evil || fatal "git init evil"
+printf 'x\n' >"evil/$(printf 'clear\033[2Jname\nline2')"
+git -C evil add -A
+GIT_AUTHOR_DATE=2024-03-01T10:00:00Z GIT_COMMITTER_DATE=2024-03-01T10:00:00Z \
+	git -C evil commit -q -m evil || fatal "git commit evil"
+expect_success "$LABTAPE" import git evil
+"$LABTAPE" docs >docs-evil.txt
+check "no escape character in the listing" \
+	sh -c "! grep -q \"\$(printf '\\033')\" docs-evil.txt"
+check_eq "a header and one document" 2 "$(wc -l <docs-evil.txt)"
+expect_grep 'clear.*\[2Jname.*line2$' docs-evil.txt
+
 # ---- labtape's own history ------------------------------------------------
 
 if git -C "$TEST_SRC" rev-parse --verify -q HEAD >/dev/null 2>&1; then
