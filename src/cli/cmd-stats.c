@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "events.h"
 #include "ltime.h"
 #include "banned.h"
 
@@ -22,12 +23,16 @@ struct totals {
 static void print_row(const struct vault_stat_row *r, const char *day)
 {
 	char disk[32], raw[32];
+	struct buf stream = BUF_INIT;
 
 	cli_human_bytes(r->bytes, disk, sizeof(disk));
 	cli_human_bytes(r->plain, raw, sizeof(raw));
-	printf("%-24s %-10s %10llu %12s %12s %6.2f\n", r->stream, day,
+	/* Stream names come from outside too (a channel, a repository). */
+	ev_format_text(r->stream, strlen(r->stream), 0, &stream);
+	printf("%-24s %-10s %10llu %12s %12s %6.2f\n", stream.data, day,
 	       (unsigned long long)r->records, disk, raw,
 	       r->bytes ? (double)r->plain / (double)r->bytes : 0.0);
+	buf_release(&stream);
 }
 
 static void row(void *ctx, const struct vault_stat_row *r)

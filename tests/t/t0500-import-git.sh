@@ -287,22 +287,27 @@ fi
 
 # ---- names that are controls ----------------------------------------------
 
-# A repository's file names are anyone's: listed by labtape docs, an
-# escape sequence or a newline in one neither reaches the terminal nor
-# breaks the one document a line.
+# A repository's name and file names are anyone's: listed by labtape
+# docs and labtape stats, an escape sequence or a newline in one neither
+# reaches the terminal nor breaks the one item a line.
 LABTAPE_VAULT=$TRASH/vault-evil
 "$LABTAPE" init >/dev/null 2>&1
-git init -q -b main evil || fatal "git init evil"
-printf 'x\n' >"evil/$(printf 'clear\033[2Jname\nline2')"
-git -C evil add -A
+EVIL=$(printf 'ev\033[2Jil')
+git init -q -b main "$EVIL" || fatal "git init evil"
+printf 'x\n' >"$EVIL/$(printf 'clear\033[2Jname\nline2')"
+git -C "$EVIL" add -A
 GIT_AUTHOR_DATE=2024-03-01T10:00:00Z GIT_COMMITTER_DATE=2024-03-01T10:00:00Z \
-	git -C evil commit -q -m evil || fatal "git commit evil"
-expect_success "$LABTAPE" import git evil
+	git -C "$EVIL" commit -q -m evil || fatal "git commit evil"
+expect_success "$LABTAPE" import git "$EVIL"
 "$LABTAPE" docs >docs-evil.txt
-check "no escape character in the listing" \
-	sh -c "! grep -q \"\$(printf '\\033')\" docs-evil.txt"
+"$LABTAPE" stats >stats-evil.txt
+for f in docs-evil.txt stats-evil.txt; do
+	check "no escape character in $f" \
+		sh -c "! grep -q \"\$(printf '\\033')\" $f"
+done
 check_eq "a header and one document" 2 "$(wc -l <docs-evil.txt)"
 expect_grep 'clear.*\[2Jname.*line2$' docs-evil.txt
+expect_grep '^git:ev.*\[2Jil ' stats-evil.txt
 
 # ---- labtape's own history ------------------------------------------------
 
