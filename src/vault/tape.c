@@ -580,13 +580,6 @@ static int commit_write(struct tseg **segs, size_t nsegs, int seal,
 static int commit_index(struct tape *t, struct commit *c);
 static void commit_free(struct commit *c);
 
-/*
- * Runs the oldest queued job, with the zstd context and buffers of the
- * thread that runs it: the sealer's, or the caller's while it would
- * otherwise wait (note 7). Called locked, with a job queued and none
- * running; returns locked. One job runs at a time, oldest first, so
- * frames land in the order they were queued whichever thread runs them.
- */
 /* Makes s's files, and for a segment of a commit-behind tape tells the
  * index (notes 10, 11). */
 static int create_job(struct sealer *w, struct tseg *s)
@@ -601,6 +594,13 @@ static int create_job(struct sealer *w, struct tseg *s)
 	return r;
 }
 
+/*
+ * Runs the oldest queued job, with the zstd context and buffers of the
+ * thread that runs it: the sealer's, or the caller's while it would
+ * otherwise wait (note 7). Called locked, with a job queued and none
+ * running; returns locked. One job runs at a time, oldest first, so
+ * frames land in the order they were queued whichever thread runs them.
+ */
 static void run_job(struct sealer *w, void *cctx, struct buf *frame,
 		    struct buf *scratch)
 {
