@@ -506,18 +506,12 @@ static void redact_json(struct ds *x, json_t *j, struct buf *tmp)
 static void redact_bytes(struct ds *x, json_t *data, struct buf *tmp)
 {
 	json_t *d = json_object_get(data, "data");
-	size_t n = json_string_length(d), got = 0;
+	size_t n, got;
 	uint8_t *bin;
 	char *b64;
 
-	if (!json_is_string(d))
+	if (!(bin = ev_bytes_decode(d, &got)))
 		return;
-	bin = xmalloc(n / 4 * 3 + 3);
-	if (sodium_base642bin(bin, n / 4 * 3 + 3, json_string_value(d), n, NULL,
-			      &got, NULL, sodium_base64_VARIANT_ORIGINAL)) {
-		free(bin);
-		return;
-	}
 	buf_reset(tmp);
 	redact_text(x->r, (const char *)bin, got, tmp);
 	n = sodium_base64_ENCODED_LEN(tmp->len, sodium_base64_VARIANT_ORIGINAL);
@@ -685,12 +679,9 @@ static int timeline_rec(struct ds *x, const struct vault_record *rec, void *ctx)
 	} else if (!strcmp(k, "term.end")) {
 		r = timeline_term_end(tc->t, rec->t, sess);
 	} else if (!strcmp(k, "term.out") || !strcmp(k, "term.in")) {
-		json_t *b = json_object_get(d, "data");
-		size_t n = json_string_length(b), got = 0;
-		uint8_t *bin = xmalloc(n / 4 * 3 + 3);
-		if (sodium_base642bin(bin, n / 4 * 3 + 3, json_string_value(b), n,
-				      NULL, &got, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) == 0)
+		size_t got;
+		uint8_t *bin = ev_bytes_decode(json_object_get(d, "data"), &got);
+		if (bin)
 			r = timeline_term_io(tc->t, rec->t, sess, k[5] == 'i',
 					     bin, got);
 		free(bin);
@@ -1241,12 +1232,10 @@ static int cast_rec(struct ds *x, const struct vault_record *rec, void *ctx)
 		cast_write_header(&s->w, &h);
 	} else if (s && !s->ended) {
 		if (!strcmp(rec->kind, "term.out") || !strcmp(rec->kind, "term.in")) {
-			json_t *b = json_object_get(d, "data");
-			size_t n = json_string_length(b), got = 0;
-			uint8_t *bin = xmalloc(n / 4 * 3 + 3);
-			if (sodium_base642bin(bin, n / 4 * 3 + 3,
-					      json_string_value(b), n, NULL, &got,
-					      NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
+			size_t got;
+			uint8_t *bin = ev_bytes_decode(json_object_get(d, "data"),
+						       &got);
+			if (bin) {
 				const void *p = bin;
 				if (x->r) {
 					redact_swap_doc(x->r, s->rd);

@@ -4,8 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "audit.h"
 #include "cli.h"
 #include "error.h"
@@ -231,12 +229,10 @@ static int on_event(struct export_cast *x, const struct vault_record *rec)
 	if (!(data = decode(x, rec)))
 		return 0;
 	if (!strcmp(rec->kind, "term.out") || !strcmp(rec->kind, "term.in")) {
-		json_t *d = json_object_get(data, "data");
-		size_t n = json_string_length(d), got = 0;
-		uint8_t *bin = xmalloc(n / 4 * 3 + 3);
-		if (sodium_base642bin(bin, n / 4 * 3 + 3, json_string_value(d),
-				      n, NULL, &got, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) == 0)
+		size_t got;
+		uint8_t *bin = ev_bytes_decode(json_object_get(data, "data"),
+					       &got);
+		if (bin)
 			cast_write_bytes(&x->w, t, rec->kind[5] == 'o' ? 'o' :
 					 'i', bin, got);
 		free(bin);

@@ -181,6 +181,24 @@ long long ev_base64_check(const char *s, size_t n)
 	return (long long)(n / 4 * 3 - pads);
 }
 
+uint8_t *ev_bytes_decode(const json_t *v, size_t *len)
+{
+	size_t n = json_string_length(v), cap = n / 4 * 3 + 3;
+	uint8_t *p;
+
+	*len = 0;
+	if (!json_is_string(v))
+		return NULL;
+	p = xmalloc(cap);
+	if (sodium_base642bin(p, cap, json_string_value(v), n, NULL, len,
+			      NULL, B64)) {
+		free(p);
+		*len = 0;
+		return NULL;
+	}
+	return p;
+}
+
 static int depth_ok(const json_t *v, int depth)
 {
 	size_t i;

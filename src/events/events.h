@@ -109,6 +109,11 @@ int ev_decode(const struct ev_kind *k, const uint8_t *p, size_t n,
  */
 int ev_encode_term_io(struct buf *out, const char *session, const void *data,
 		      size_t n);
+/* The bytes of a bytes field's JSON form v (a base64 string), in memory
+ * the caller free()s, their number in *len; NULL if v is not a string of
+ * base64. */
+uint8_t *ev_bytes_decode(const json_t *v, size_t *len);
+
 /* The same for fs.chunk: {"hash": hash (64 hex digits), "data": the n
  * bytes at data}. The caller vouches for the hash's form. */
 int ev_encode_chunk(struct buf *out, const char *hash, const void *data,

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "error.h"
 #include "events-int.h"
 #include "ltime.h"
@@ -395,16 +393,11 @@ static void summary_edit(struct line *l, const json_t *data)
  */
 static void summary_term(struct line *l, const json_t *data)
 {
-	const json_t *b64 = json_object_get(data, "data");
-	size_t n = json_string_length(b64), len = 0, i = 0, start = 0;
-	uint8_t *p;
+	size_t len, i = 0, start = 0;
+	uint8_t *p = ev_bytes_decode(json_object_get(data, "data"), &len);
 
-	if (!json_is_string(b64) || ev_base64_check(json_string_value(b64), n) < 0)
+	if (!p)
 		return;
-	p = xmalloc(n / 4 * 3 + 3);
-	if (sodium_base642bin(p, n / 4 * 3 + 3, json_string_value(b64), n,
-			      NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL))
-		len = 0;
 	while (i < len && !l->full) {
 		size_t j = i;
 		if (p[i] == '\r') {
