@@ -1256,10 +1256,20 @@ static int cast_rec(struct ds *x, const struct vault_record *rec, void *ctx)
 				json_integer_value(json_object_get(d, "cols")),
 				json_integer_value(json_object_get(d, "rows")));
 		} else if (!strcmp(rec->kind, "marker")) {
+			/* What was typed at 'labtape mark', or an imported
+			 * cast's label: text like the output, redacted so. */
 			json_t *t = json_object_get(d, "text");
-			cast_write_marker(&s->w, rec->t - s->start,
-					  json_string_value(t) ? json_string_value(t) : "",
-					  json_string_length(t));
+			const char *p = json_is_string(t) ? json_string_value(t) : "";
+			size_t n = json_string_length(t);
+			if (x->r) {
+				redact_swap_doc(x->r, s->rd);
+				buf_reset(&cc->tmp);
+				redact_text(x->r, p, n, &cc->tmp);
+				redact_swap_doc(x->r, s->rd);
+				p = cc->tmp.data;
+				n = cc->tmp.len;
+			}
+			cast_write_marker(&s->w, rec->t - s->start, p, n);
 		} else if (!strcmp(rec->kind, "term.end")) {
 			s->ended = 1;
 		}

@@ -175,7 +175,7 @@ EOF
 expect_success python3 shards.py
 
 # ---- events and cast -------------------------------------------------------
-printf '{"kind":"term.start","t":"2026-03-01T09:00:00Z","data":{"session":"s1","cols":80,"rows":24}}\n{"kind":"term.out","t":"2026-03-01T09:00:01Z","data":{"session":"s1","data":"%s"}}\n{"kind":"term.end","t":"2026-03-01T09:00:02Z","data":{"session":"s1"}}\n' \
+printf '{"kind":"term.start","t":"2026-03-01T09:00:00Z","data":{"session":"s1","cols":80,"rows":24}}\n{"kind":"term.out","t":"2026-03-01T09:00:01Z","data":{"session":"s1","data":"%s"}}\n{"kind":"marker","t":"2026-03-01T09:00:01.5Z","data":{"session":"s1","text":"call carol.white@example.net"}}\n{"kind":"term.end","t":"2026-03-01T09:00:02Z","data":{"session":"s1"}}\n' \
 	"$(printf 'mail bob.jones@example.org\r\n' | base64 -w0)" >term.jsonl
 expect_success lt append --stream term:s1 <term.jsonl
 expect_success lt export events -o ev
@@ -196,9 +196,13 @@ expect_success lt export cast -o casts
 check 'one session as a cast' test "$(find casts/cast -name 's1.cast' | wc -l)" = 1
 expect_no_grep 'bob.jones@example.org' "$(find casts/cast -name 's1.cast')"
 check 'the cast output is redacted' grep -q '<EMAIL_1>' "$(find casts/cast -name 's1.cast')"
+# A marker's text (labtape mark inside the session) is redacted too.
+expect_no_grep 'carol.white@example.net' "$(find casts/cast -name 's1.cast')"
+expect_grep '"m", "call <EMAIL_2>"' "$(find casts/cast -name 's1.cast')"
 # The one-session form still works as before.
 expect_success lt export cast --session s1 -o one.cast
 check 'single cast has the raw output' grep -q 'bob.jones@example.org' one.cast
+expect_grep '"m", "call carol.white@example.net"' one.cast
 
 # ---- interrupted: nothing is left -----------------------------------------
 LABTAPE_TEST_EXPORT_DELAY_US=20000 "$LABTAPE" export events -o slow 2>slow.err &
